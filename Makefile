@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both create the virtualenv if
+# it is missing, install the locked dependencies, and build what is missing (the converted
+# embedding model, the index) before doing their job.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test test-fast eval bench index model lint browser-deps clean
+
+run: index
+	$(PY) -m assistant serve
+
+test: $(INSTALLED) browser-deps index
+	$(PY) -m pytest
+
+# Unit tests only: no model, no server, no browser.
+test-fast: $(INSTALLED)
+	$(PY) -m pytest -m "not model and not server and not browser and not eval"
+
+eval: index
+	$(PY) -m assistant eval
+
+bench: index
+	$(PY) -m assistant bench
+
+index: model
+	$(PY) -m assistant index
+
+model: $(INSTALLED)
+	$(PY) -m assistant model
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check assistant tests
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json evals/results test-artifacts

