@@ -54,12 +54,13 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text) if s]
 
 
-_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?")
+# "338 196" and "1 000" are one number; "2019 150" is two (a group of 4 digits cannot lead).
+NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
 
 
 def numbers(text: str) -> list[str]:
     """Numbers as written ("338 196", "20,8", "2019"), normalised to digits with "." decimals."""
-    return [normalise_number(n) for n in _NUMBER.findall(text)]
+    return [normalise_number(n) for n in NUMBER.findall(text)]
 
 
 def normalise_number(raw: str) -> str:
@@ -68,3 +69,19 @@ def normalise_number(raw: str) -> str:
     if re.fullmatch(r"\d{1,3}(,\d{3})+", s):  # English thousands separators
         return s.replace(",", "")
     return s.replace(",", ".")
+
+
+# English names of bodies the report cites by their French acronym: a question in English that
+# uses the English acronym must still match the French text.
+ACRONYMS_EN_FR = {
+    "UNODC": "ONUDC", "UNDP": "PNUD", "WHO": "OMS", "WCO": "OMD", "ICAO": "OACI", "FATF": "GAFI",
+    "UN-Habitat": "ONU-Habitat", "UN-Women": "ONU-Femmes", "UN Women": "ONU-Femmes", "SDG": "ODD",
+    "SDGs": "ODD", "UN": "ONU", "UNHCR": "HCR", "IMO": "OMI", "EU": "UE", "UNICEF": "UNICEF",
+}
+_ACRONYM_EN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS_EN_FR), key=len, reverse=True))
+                         + r")\b")
+
+
+def question_search_text(question: str) -> str:
+    """The question as the lexical index should read it: French acronyms, garbles unified."""
+    return search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))

@@ -1,0 +1,171 @@
+"""The FAISS index of the report's units, persisted under ``index/`` with a manifest.
+
+Files: ``units.faiss`` (inner-product index over L2-normalised vectors, i.e. cosine),
+``units.json`` (the units, in index order) and ``manifest.json`` (format version, model id and
+hash, corpus hash, dimension, and the sha256 of the two other files). Each file is written to a
+temporary name and renamed; the manifest is written last, so a half-written index never
+validates. A stale or corrupt index is rebuilt with one log line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .embedder import Embedder, get_embedder, resolve_model
+from .records import Report, Unit
+from .report import load_report
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+FAISS_FILE, UNITS_FILE, MANIFEST_FILE = "units.faiss", "units.json", "manifest.json"
+
+
+class StaleIndexError(RuntimeError):
+    """The index on disk was built from something else, or is damaged."""
+
+
+def build_units(report: Report) -> list[Unit]:
+    """Paragraphs (embedded with their section path as context), section headings and the
+    summary, each a unit of its own."""
+    units = [Unit(id="summary", kind="summary", paragraph=None, section=("Résumé",),
+                  text=report.summary, search_text=report.summary,
+                  embed_text=f"Résumé du rapport : {report.summary}")]
+    for h in report.headings:
+        span = f" (§{h.paragraphs[0]}–§{h.paragraphs[-1]})" if h.paragraphs else ""
+        units.append(Unit(id=f"h:{h.label}", kind="heading", paragraph=None, section=h.section,
+                          text=f"{h.title}{span}", search_text=" ".join(h.section),
+                          embed_text=" > ".join(h.section)))
+    for p in report.paragraphs:
+        context = " > ".join(s.split(". ", 1)[-1] for s in p.section)
+        units.append(Unit(id=f"p{p.number}", kind="paragraph", paragraph=p.number, section=p.section,
+                          text=p.text, search_text=p.search_text,
+                          embed_text=f"{context} : {p.search_text}"))
+    return units
+
+
+@dataclass
+class Index:
+    units: list[Unit]
+    vectors: object  # faiss.Index
+    embedder: Embedder
+    manifest: dict
+
+    def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(unit position, cosine) pairs, best first."""
+        k = min(k, len(self.units))
+        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+def _sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(tmp_path)`` then rename over ``path``: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _expected_manifest(settings: Settings, report: Report) -> dict:
+    model = resolve_model(settings, convert_if_missing=False)
+    return {"format_version": FORMAT_VERSION, "model_id": model.id, "model_sha256": model.sha256,
+            "corpus_sha256": report.sha256}
+
+
+def build_index(settings: Settings | None = None, progress: bool = False) -> Index:
+    """Embed the report's units and write the index under ``settings.index_dir``. Returns it."""
+    import faiss
+
+    settings = settings or Settings.from_env()
+    report = load_report(settings=settings)
+    embedder = get_embedder(settings, progress=progress)
+    units = build_units(report)
+    vectors = embedder.embed_passages([u.embed_text for u in units], progress=progress)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    folder = settings.index_dir
+    _atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    _atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
+        json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
+    manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
+                "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
+                "units_sha256": _sha256_file(folder / UNITS_FILE)}
+    _atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
+                                                                  encoding="utf-8"))
+    return Index(units, index, embedder, manifest)
+
+
+def load_index(settings: Settings | None = None) -> Index:
+    """Load and check the index; ``StaleIndexError`` says why it cannot be used."""
+    import faiss
+
+    settings = settings or Settings.from_env()
+    folder = settings.index_dir
+    try:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise StaleIndexError(f"no index at {folder}") from exc
+    except (OSError, ValueError) as exc:
+        raise StaleIndexError(f"unreadable manifest: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise StaleIndexError("unreadable manifest: not an object")
+    report = load_report(settings=settings)
+    for key, want in _expected_manifest(settings, report).items():
+        if manifest.get(key) != want:
+            raise StaleIndexError(f"index built with {key}={manifest.get(key)!r}, expected {want!r}")
+    for name, key in ((FAISS_FILE, "faiss_sha256"), (UNITS_FILE, "units_sha256")):
+        path = folder / name
+        if not path.is_file() or _sha256_file(path) != manifest.get(key):
+            raise StaleIndexError(f"{name} is missing or does not match the manifest (corrupt)")
+    try:
+        vectors = faiss.read_index(str(folder / FAISS_FILE))
+        units = [Unit(**{**u, "section": tuple(u["section"])})
+                 for u in json.loads((folder / UNITS_FILE).read_text(encoding="utf-8"))]
+    except Exception as exc:  # faiss raises RuntimeError, json ValueError, Unit() TypeError
+        raise StaleIndexError(f"cannot read the index files: {exc}") from exc
+    if units != build_units(report):
+        raise StaleIndexError("the indexed units differ from the parser's (the parser changed)")
+    if vectors.ntotal != len(units) or vectors.d != manifest.get("dimension"):
+        raise StaleIndexError("the FAISS index does not match its manifest")
+    return Index(units, vectors, get_embedder(settings), manifest)
+
+
+_lock = threading.Lock()
+_loaded: dict[tuple, Index] = {}
+
+
+def ensure_index(settings: Settings | None = None, progress: bool = False) -> Index:
+    """The index for these settings: loaded from disk if valid, else rebuilt (one log line).
+    Cached per process."""
+    settings = settings or Settings.from_env()
+    key = (settings.report_path, settings.embedding_model, settings.cache_dir, settings.index_dir)
+    with _lock:
+        if key in _loaded:
+            return _loaded[key]
+        resolve_model(settings, progress=progress)  # converts the default model once if needed
+        try:
+            index = load_index(settings)
+        except StaleIndexError as why:
+            log.warning("rebuilding the index in %s: %s", settings.index_dir, why)
+            index = build_index(settings, progress=progress)
+        _loaded[key] = index
+        return index

@@ -1,0 +1,172 @@
+"""Find the report's units that answer a question: hybrid (dense + BM25, weighted rank fusion),
+cross-lingual (the dense model is multilingual; English acronyms are mapped for BM25), and
+structure-aware (a question naming a paragraph or a section gets it directly)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .index import Index, ensure_index
+from .lexical import LexicalIndex
+from .records import Passage, Unit
+from .settings import Settings
+from .text import question_search_text
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+_PARAGRAPH_REF = re.compile(
+    r"(?:§\s*|\b(?:paragraphe|paragraph|para\.?)s?\s+(?:n[°ºo]\.?\s*)?)(\d{1,3})\b", re.IGNORECASE)
+_ROMAN = r"(VI|IV|V|I{1,3})"
+_SECTION_WORD = r"(?:section|chapitre|chapter|partie|part|titre)"
+_SECTION_ROMAN = re.compile(rf"\b{_SECTION_WORD}\s+{_ROMAN}\b(?:\.([A-F])\b)?")
+_SECTION_LETTER = re.compile(rf"\b(?:{_SECTION_WORD}|sous-section|subsection)\s+([A-F])\b")
+_DOTTED = re.compile(rf"\b{_ROMAN}\.([A-F])(?:\.(\d))?\b")
+
+
+def check_question(question: object, settings: Settings) -> str:
+    """The question, cleaned of control characters; ``ValueError`` if it cannot be asked."""
+    if not isinstance(question, str):
+        raise ValueError("the question must be text")
+    cleaned = _CONTROL.sub(" ", question).strip()
+    if not cleaned:
+        raise ValueError("the question is empty")
+    if len(cleaned) > settings.max_question_chars:
+        raise ValueError(f"the question is too long ({len(cleaned)} characters; "
+                         f"at most {settings.max_question_chars})")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class StructuralRef:
+    paragraphs: tuple[int, ...] = ()
+    heading: str | None = None  # a heading label such as "IV.E"
+
+
+def structural_reference(question: str, headings: set[str]) -> StructuralRef:
+    """Paragraph numbers or a section label that the question names, if any."""
+    paragraphs = tuple(int(n) for n in _PARAGRAPH_REF.findall(question))
+    label = None
+    if m := _DOTTED.search(question):
+        label = ".".join(x for x in m.groups() if x)
+    else:
+        roman = _SECTION_ROMAN.search(question)
+        letter = _SECTION_LETTER.search(question)
+        if roman and roman.group(2):
+            label = f"{roman.group(1)}.{roman.group(2)}"
+        elif roman and letter:
+            label = f"{roman.group(1)}.{letter.group(1)}"
+        elif roman:
+            label = roman.group(1)
+        elif letter:  # "part E": the first top-level section that has it
+            label = next((h for h in sorted(headings) if h.endswith(f".{letter.group(1)}")
+                          and h.count(".") == 1), None)
+    while label and label not in headings:  # "IV.E.9" -> "IV.E"
+        label = label.rpartition(".")[0] or None
+    return StructuralRef(paragraphs, label)
+
+
+class Retriever:
+    """Dense + lexical retrieval over one index."""
+
+    def __init__(self, index: Index, settings: Settings):
+        self.index = index
+        self.settings = settings
+        self.lexical = LexicalIndex(index.units)
+        self._position = {u.id: i for i, u in enumerate(index.units)}
+        self._headings = {u.id[2:] for u in index.units if u.kind == "heading"}
+
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        k = k or self.settings.k
+        question = check_question(question, self.settings)
+        fused = self._fused_scores(question)
+        ref = structural_reference(question, self._headings)
+        direct: list[int] = [self._position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self._position]
+        if ref.heading:
+            direct.append(self._position[f"h:{ref.heading}"])
+            members = [self._position[f"p{n}"] for n in self._heading_paragraphs(ref.heading)]
+            direct.extend(sorted(members, key=lambda i: -fused[i]))
+        top = max(float(fused.max()), 1e-9)
+        passages, seen = [], set()
+        for i in direct:
+            if i not in seen:
+                seen.add(i)
+                passages.append(self._passage(i, top + 1.0 - 0.001 * len(passages), "direct"))
+        for i in np.argsort(-fused, kind="stable"):
+            if len(passages) >= k:
+                break
+            if int(i) not in seen and fused[i] > 0:
+                seen.add(int(i))
+                passages.append(self._passage(int(i), float(fused[i]), "hybrid"))
+        return passages[:k]
+
+    def _heading_paragraphs(self, label: str) -> list[int]:
+        unit = self.index.units[self._position[f"h:{label}"]]
+        return [u.paragraph for u in self.index.units
+                if u.kind == "paragraph" and u.section[:len(unit.section)] == unit.section]
+
+    def _fused_scores(self, question: str) -> np.ndarray:
+        """Weighted reciprocal-rank fusion of the dense and the lexical rankings."""
+        s, n = self.settings, len(self.index.units)
+        fused = np.zeros(n, dtype=np.float64)
+        query = self.index.embedder.embed_queries([question])[0]
+        for rank, (i, _) in enumerate(self.index.search(query, s.candidates)):
+            fused[i] += s.dense_weight / (s.rrf_k + rank + 1)
+        lexical = self.lexical.scores(question_search_text(question))
+        order = np.argsort(-lexical, kind="stable")[: s.candidates]
+        for rank, i in enumerate(order):
+            if lexical[i] > 0:
+                fused[i] += s.lexical_weight / (s.rrf_k + rank + 1)
+        return fused
+
+    def _passage(self, position: int, score: float, found_by: str) -> Passage:
+        u: Unit = self.index.units[position]
+        return Passage(paragraph=u.paragraph, section=u.section, text=u.text, score=round(score, 6),
+                       kind=u.kind, unit_id=u.id, found_by=found_by)
+
+
+_lock = threading.Lock()
+_retrievers: dict[Settings, Retriever] = {}
+
+
+def get_retriever(settings: Settings | None = None) -> Retriever:
+    """The process-wide retriever for these settings (index loaded or rebuilt once)."""
+    settings = settings or Settings.from_env()
+    with _lock:
+        if settings not in _retrievers:
+            _retrievers[settings] = Retriever(ensure_index(settings), settings)
+        return _retrievers[settings]
+
+
+def retrieve(question: str, k: int = 5, settings: Settings | None = None) -> list[Passage]:
+    """The ``k`` units that best answer ``question``, best first.
+
+    Each ``Passage`` has ``paragraph`` (None for a section heading or the summary), ``section``,
+    ``text`` and ``score``. Raises ``ValueError`` for an empty or over-long question.
+    """
+    return get_retriever(settings).retrieve(question, k)
+
+
+class ReportRetriever(BaseRetriever):
+    """The same retrieval as a LangChain retriever: drops into any LangChain chain."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    settings: Settings = Settings()
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+                                ) -> list[Document]:
+        return [passage_document(p) for p in retrieve(query, self.k, self.settings)]
+
+
+def passage_document(p: Passage) -> Document:
+    return Document(page_content=p.text, id=p.unit_id,
+                    metadata={"paragraph": p.paragraph, "section": list(p.section), "score": p.score,
+                              "kind": p.kind, "found_by": p.found_by})
