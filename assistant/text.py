@@ -9,6 +9,7 @@ import unicodedata
 _ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SUP = re.compile(r"<sup>(\d+)</sup>")
+_SUP_WORD = re.compile(r"<sup>([^<\d]*)</sup>")  # "1<sup>er</sup> avril"
 _EMPHASIS = re.compile(r"(\*\*|\*)(?=\S)(.+?)(?<=\S)\1")
 _ESCAPE = re.compile(r"\\([\\*_\[\]()#.!-])")
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -21,6 +22,7 @@ def display_text(markdown: str) -> str:
     emphasis markers removed, footnote markers as superscript digits."""
     text = _MD_LINK.sub(r"\1", markdown)
     text = _SUP.sub(lambda m: m.group(1).translate(_SUPERSCRIPT), text)
+    text = _SUP_WORD.sub(r"\1", text)
     text = _EMPHASIS.sub(r"\2", text)
     while (unescaped := _ESCAPE.sub(r"\1", text)) != text:  # "\\_" in the source is an escaped "_"
         text = unescaped
