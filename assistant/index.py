@@ -24,11 +24,13 @@ from .embedder import Embedder, get_embedder, resolve_model
 from .records import Report, Unit
 from .report import load_report
 from .settings import Settings
+from .text import search_text, sentences
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-FAISS_FILE, UNITS_FILE, MANIFEST_FILE = "units.faiss", "units.json", "manifest.json"
+FAISS_FILE, UNITS_FILE, SENTENCES_FILE, MANIFEST_FILE = ("units.faiss", "units.json", "sentences.npy",
+                                                         "manifest.json")
 
 
 class StaleIndexError(RuntimeError):
@@ -54,12 +56,20 @@ def build_units(report: Report) -> list[Unit]:
     return units
 
 
+def unit_sentences(units: list[Unit]) -> list[tuple[int, str]]:
+    """(unit position, sentence) for every sentence of every paragraph unit, in order. The answer
+    composer scores these against the question; their vectors are built with the index."""
+    return [(i, s) for i, u in enumerate(units) if u.kind == "paragraph" for s in sentences(u.text)]
+
+
 @dataclass
 class Index:
     units: list[Unit]
-    vectors: object  # faiss.Index
+    vectors: object  # faiss.Index over the units
     embedder: Embedder
     manifest: dict
+    #: One row per entry of ``unit_sentences(units)``, L2-normalised.
+    sentence_vectors: np.ndarray
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(unit position, cosine) pairs, best first."""
@@ -100,18 +110,27 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
     embedder = get_embedder(settings, progress=progress)
     units = build_units(report)
     vectors = embedder.embed_passages([u.embed_text for u in units], progress=progress)
+    sentence_vectors = embedder.embed_passages([search_text(s) for _, s in unit_sentences(units)],
+                                               progress=progress)
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     folder = settings.index_dir
     _atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    _atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
     _atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
         json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
     manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
                 "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
-                "units_sha256": _sha256_file(folder / UNITS_FILE)}
+                "units_sha256": _sha256_file(folder / UNITS_FILE),
+                "sentences_sha256": _sha256_file(folder / SENTENCES_FILE)}
     _atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
                                                                   encoding="utf-8"))
-    return Index(units, index, embedder, manifest)
+    return Index(units, index, embedder, manifest, sentence_vectors)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as f:  # a file object, so numpy does not append ".npy" to the temp name
+        np.save(f, array, allow_pickle=False)
 
 
 def load_index(settings: Settings | None = None) -> Index:
@@ -132,7 +151,8 @@ def load_index(settings: Settings | None = None) -> Index:
     for key, want in _expected_manifest(settings, report).items():
         if manifest.get(key) != want:
             raise StaleIndexError(f"index built with {key}={manifest.get(key)!r}, expected {want!r}")
-    for name, key in ((FAISS_FILE, "faiss_sha256"), (UNITS_FILE, "units_sha256")):
+    for name, key in ((FAISS_FILE, "faiss_sha256"), (UNITS_FILE, "units_sha256"),
+                      (SENTENCES_FILE, "sentences_sha256")):
         path = folder / name
         if not path.is_file() or _sha256_file(path) != manifest.get(key):
             raise StaleIndexError(f"{name} is missing or does not match the manifest (corrupt)")
@@ -140,13 +160,16 @@ def load_index(settings: Settings | None = None) -> Index:
         vectors = faiss.read_index(str(folder / FAISS_FILE))
         units = [Unit(**{**u, "section": tuple(u["section"])})
                  for u in json.loads((folder / UNITS_FILE).read_text(encoding="utf-8"))]
+        sentence_vectors = np.load(folder / SENTENCES_FILE, allow_pickle=False)
     except Exception as exc:  # faiss raises RuntimeError, json ValueError, Unit() TypeError
         raise StaleIndexError(f"cannot read the index files: {exc}") from exc
     if units != build_units(report):
         raise StaleIndexError("the indexed units differ from the parser's (the parser changed)")
     if vectors.ntotal != len(units) or vectors.d != manifest.get("dimension"):
         raise StaleIndexError("the FAISS index does not match its manifest")
-    return Index(units, vectors, get_embedder(settings), manifest)
+    if sentence_vectors.shape != (len(unit_sentences(units)), vectors.d):
+        raise StaleIndexError("the sentence vectors do not match the units")
+    return Index(units, vectors, get_embedder(settings), manifest, sentence_vectors)
 
 
 _lock = threading.Lock()

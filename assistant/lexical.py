@@ -4,6 +4,7 @@ the question is reworded around it."""
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -35,6 +36,10 @@ def tokenize(text: str) -> list[str]:
     text = NUMBER.sub(lambda m: " " + normalise_number(m.group(0)).replace(".", "_") + " ", text)
     words = [w for w in _WORD.findall(text.lower()) if fold(w) not in _stopwords()]
     return [fold(s) for s in _stemmer().stemWords(words)]
+
+
+# bm25s logs every index build at its own level; ours is built once per process.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:

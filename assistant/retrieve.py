@@ -14,11 +14,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .index import Index, ensure_index
+from .index import Index, ensure_index, unit_sentences
 from .lexical import LexicalIndex
 from .records import Passage, Unit
 from .settings import Settings
-from .text import question_search_text
+from .text import fold, numbers, question_search_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -73,6 +73,16 @@ def structural_reference(question: str, headings: set[str]) -> StructuralRef:
     return StructuralRef(paragraphs, label)
 
 
+@dataclass
+class Retrieval:
+    question: str
+    passages: list[Passage]
+    query_vector: np.ndarray
+    #: Fused score of every unit, in index order.
+    fused: np.ndarray
+    ref: StructuralRef
+
+
 class Retriever:
     """Dense + lexical retrieval over one index."""
 
@@ -82,11 +92,24 @@ class Retriever:
         self.lexical = LexicalIndex(index.units)
         self._position = {u.id: i for i, u in enumerate(index.units)}
         self._headings = {u.id[2:] for u in index.units if u.kind == "heading"}
+        all_text = " ".join(u.text for u in index.units)
+        #: Every word of the report, folded; every number of the report, normalised.
+        self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))
+        self.report_numbers = frozenset(numbers(all_text))
+        #: unit id -> [(row in index.sentence_vectors, sentence)]
+        self.sentence_owners: dict[str, list[tuple[int, str]]] = {}
+        for row, (position, sentence) in enumerate(unit_sentences(index.units)):
+            self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
+        return self.search(question, k).passages
+
+    def search(self, question: str, k: int | None = None) -> Retrieval:
+        """Passages plus what the answer composer reuses (the query vector, the fused scores)."""
         k = k or self.settings.k
         question = check_question(question, self.settings)
-        fused = self._fused_scores(question)
+        query = self.index.embedder.embed_queries([question])[0]
+        fused = self._fused_scores(question, query)
         ref = structural_reference(question, self._headings)
         direct: list[int] = [self._position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self._position]
         if ref.heading:
@@ -105,18 +128,17 @@ class Retriever:
             if int(i) not in seen and fused[i] > 0:
                 seen.add(int(i))
                 passages.append(self._passage(int(i), float(fused[i]), "hybrid"))
-        return passages[:k]
+        return Retrieval(question, passages[:k], query, fused, ref)
 
     def _heading_paragraphs(self, label: str) -> list[int]:
         unit = self.index.units[self._position[f"h:{label}"]]
         return [u.paragraph for u in self.index.units
                 if u.kind == "paragraph" and u.section[:len(unit.section)] == unit.section]
 
-    def _fused_scores(self, question: str) -> np.ndarray:
+    def _fused_scores(self, question: str, query: np.ndarray) -> np.ndarray:
         """Weighted reciprocal-rank fusion of the dense and the lexical rankings."""
         s, n = self.settings, len(self.index.units)
         fused = np.zeros(n, dtype=np.float64)
-        query = self.index.embedder.embed_queries([question])[0]
         for rank, (i, _) in enumerate(self.index.search(query, s.candidates)):
             fused[i] += s.dense_weight / (s.rrf_k + rank + 1)
         lexical = self.lexical.scores(question_search_text(question))

@@ -1,0 +1,254 @@
+"""Compose a cited answer from the report's own sentences, or say the report does not answer.
+
+The default mode is extractive: it quotes the sentences of the retrieved paragraphs that best
+answer the question, each followed by its paragraph number. Nothing is paraphrased, so every
+number in an answer stands in the paragraph it cites. A question that names a paragraph or a
+section is answered from it directly. With ``settings.llm`` set, ``generate.py`` writes the
+answer through a LangChain chat model and this module verifies and falls back.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from .lexical import tokenize
+from .records import Answer, Passage, Quote
+from .retrieve import Retrieval, Retriever, get_retriever
+from .settings import Settings
+from .text import fold, numbers, question_search_text, sentences
+
+CITATION = re.compile(r"§(\d{1,3})")
+
+_EN_WORDS = frozenset("""the what how which who whom where when why does did do is are was were has have
+of and to in on for with by about from many much report say says any this that there their its it
+an a be been say tell give""".split())
+_FR_WORDS = frozenset("""le la les des du de quel quelle quels quelles combien où quand qui est sont
+ont que qu dans pour sur par et au aux une un rapport ce cette ces il elle ils se sa son ses leur
+leurs été fait dit""".split())
+
+# What kind of thing the question asks for, by language-independent patterns.
+_ASKS_NUMBER = re.compile(
+    r"\bcombien\b|\bquel(?:le)?s? (?:est |était |sont )?(?:le |la )?(?:montant|nombre|pourcentage|part|"
+    r"taux|total)\b|\bà quelle fréquence\b|\bhow (?:many|much|often)\b|\bwhat (?:percentage|share|amount|"
+    r"number|proportion)\b|\bby how much\b", re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\bquand\b|\bà quelle date\b|\ben quelle année\b|\bwhen\b|\bwhat year\b",
+                        re.IGNORECASE)
+_YEAR_OR_MONTH = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
+    r"novembre|décembre)\b", re.IGNORECASE)
+_NON_YEAR_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d  ,.]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|"
+                              r"neuf|dix|onze|douze|vingt|cent|mille|million)s?\b", re.IGNORECASE)
+# Two questions in one: "… et combien …", "… and how many …", "… ; …".
+_SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
+                          r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
+
+_ABSTAIN_TEXT = {
+    "fr": "Le rapport ne le dit pas : aucun de ses paragraphes ne répond à cette question. "
+          "Les paragraphes les plus proches sont proposés ci-dessous.",
+    "en": "The report does not say: none of its paragraphs answers this question. "
+          "The closest paragraphs are offered below.",
+}
+_LEAD = {"fr": "Selon le rapport :", "en": "The report says (in French):"}
+
+
+def detect_language(question: str) -> str:
+    """ "fr" or "en", from function words and accents; French when unsure (the report's language)."""
+    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", question.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w in _FR_WORDS for w in words) + len(re.findall(r"[àâçéèêëîïôûùüÿœ]", question.lower()))
+    return "en" if en > fr else "fr"
+
+
+@dataclass
+class _Candidate:
+    passage: Passage
+    sentence: str
+    score: float
+    overlap: float
+    cosine: float
+
+
+def answer(question: str, settings: Settings | None = None, **overrides) -> Answer:
+    """Answer ``question`` from the report, citing paragraph numbers.
+
+    ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). Raises ``ValueError`` for an
+    empty, over-long or non-text question. Returns an ``Answer`` whose ``citations`` are the
+    paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the report
+    does not answer.
+    """
+    settings = (settings or Settings.from_env()).replace(**overrides) if overrides else (
+        settings or Settings.from_env())
+    started = time.perf_counter()
+    retriever = get_retriever(settings)
+    found = retriever.search(question)
+    retrieved = time.perf_counter()
+    language = detect_language(found.question)
+    if settings.llm:
+        from .generate import generate_answer
+
+        result = generate_answer(found, language, settings, fallback=lambda: _compose(retriever, found,
+                                                                                       language, settings))
+    else:
+        result = _compose(retriever, found, language, settings)
+    done = time.perf_counter()
+    result.timings.update(retrieve=round(retrieved - started, 4), compose=round(done - retrieved, 4),
+                          total=round(done - started, 4))
+    return result
+
+
+def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Settings) -> Answer:
+    if found.ref.paragraphs or found.ref.heading:
+        direct = _direct_answer(found, language)
+        if direct is not None:
+            return direct
+    candidates = _score_sentences(retriever, found)
+    if not candidates or _should_abstain(retriever, found, candidates):
+        return Answer(question=found.question, text=_ABSTAIN_TEXT[language], citations=[],
+                      passages=found.passages, abstained=True, language=language, mode="extractive")
+    chosen = _choose(candidates, found.question, retriever, found, settings)
+    quotes = [Quote(c.passage.paragraph, c.sentence) for c in chosen]
+    return _quoted_answer(found, language, quotes, mode="extractive")
+
+
+def _quoted_answer(found: Retrieval, language: str, quotes: list[Quote], mode: str,
+                   preface: str | None = None) -> Answer:
+    lines = [preface or _LEAD[language]]
+    lines += [f"« {q.sentence} » (§{q.paragraph})" for q in quotes]
+    text = "\n".join(lines)
+    return Answer(question=found.question, text=text, citations=citations_in(text), passages=found.passages,
+                  abstained=False, language=language, mode=mode, quotes=quotes)
+
+
+def citations_in(text: str) -> list[int]:
+    """Paragraph numbers cited in ``text`` ("§20"), in order of first appearance, no duplicates."""
+    seen: list[int] = []
+    for n in CITATION.findall(text):
+        if int(n) not in seen:
+            seen.append(int(n))
+    return seen
+
+
+def _direct_answer(found: Retrieval, language: str) -> Answer | None:
+    """A question naming paragraphs gets them whole; one naming a section gets its outline."""
+    direct = [p for p in found.passages if p.found_by == "direct"]
+    named = [p for p in direct if p.paragraph in found.ref.paragraphs]
+    if named:
+        quotes = [Quote(p.paragraph, p.text) for p in named]
+        return _quoted_answer(found, language, quotes, mode="direct")
+    heading = next((p for p in direct if p.kind == "heading"), None)
+    members = [p for p in direct if p.kind == "paragraph"]
+    if heading is None or not members:
+        return None
+    title = heading.section[-1]
+    numbers = sorted(p.paragraph for p in members)
+    span = re.search(r"\(§(\d+)–§(\d+)\)", heading.text)
+    first, last = (span.group(1), span.group(2)) if span else (numbers[0], numbers[-1])
+    path = " > ".join(heading.section)
+    preface = (f"La partie « {path} » couvre les paragraphes §{first} à §{last}. Ses paragraphes les plus "
+               "pertinents disent :" if language == "fr" else
+               f"The part « {path} » covers paragraphs §{first} to §{last}. Its most relevant paragraphs "
+               "say (in French):")
+    quotes = [Quote(p.paragraph, sentences(p.text)[0]) for p in members[:3]]
+    return _quoted_answer(found, language, quotes, mode="direct", preface=preface)
+
+
+def _score_sentences(retriever: Retriever, found: Retrieval) -> list[_Candidate]:
+    """Every sentence of the retrieved paragraphs, scored against the question."""
+    index = retriever.index
+    owners = retriever.sentence_owners
+    question_tokens = set(tokenize(question_search_text(found.question)))
+    asks_number = bool(_ASKS_NUMBER.search(found.question))
+    asks_date = bool(_ASKS_DATE.search(found.question))
+    top = max((p.score for p in found.passages), default=1.0) or 1.0
+    out = []
+    for rank, passage in enumerate(found.passages):
+        if passage.kind != "paragraph":
+            continue
+        for row, sentence in owners.get(passage.unit_id, []):
+            cosine = float(index.sentence_vectors[row] @ found.query_vector)
+            tokens = set(tokenize(sentence))
+            overlap = len(question_tokens & tokens) / max(1, len(question_tokens))
+            score = cosine + 0.10 * overlap + 0.02 * passage.score / top - 0.005 * rank
+            if asks_number and not _NON_YEAR_NUMBER.search(sentence):
+                score -= 0.03
+            if asks_date and not _YEAR_OR_MONTH.search(sentence):
+                score -= 0.03
+            out.append(_Candidate(passage, sentence, score, overlap, cosine))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def _should_abstain(retriever: Retriever, found: Retrieval, candidates: list[_Candidate]) -> bool:
+    """The report does not answer when (tuned on evals dev; see README "Abstention"):
+    - the question names a year or figure, or only proper names, that the report never mentions;
+    - or no sentence of the report stands out for it: raw similarity is no signal (English
+      questions score lower everywhere), but how far the report's closest sentence lies above the
+      question's mean similarity to all its sentences, in standard deviations, is.
+    """
+    vocabulary = retriever.vocabulary
+    asked_numbers = [n for n in numbers(found.question)]
+    if any(n not in retriever.report_numbers for n in asked_numbers):
+        return True
+    names = [fold(w) for w in _PROPER_NAME.findall(found.question[1:])]
+    names = [w for w in names if w not in _GENERIC_NAMES]
+    if names and not any(_known(w, vocabulary) for w in names):
+        return True
+    similarities = retriever.index.sentence_vectors @ found.query_vector
+    spread = float(similarities.std()) or 1.0
+    standout = (float(similarities.max()) - float(similarities.mean())) / spread
+    return standout < ABSTAIN_STANDOUT
+
+
+# Minimum distance, in standard deviations, between the report's closest sentence and the question's
+# mean similarity to every sentence of the report. Tuned on evals dev (2.45 separates 4 of the 6
+# unanswerable dev questions with no answerable one wrongly abstained).
+ABSTAIN_STANDOUT = 2.45
+_PROPER_NAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]{2,}\b")
+# Capitalised words of questions that are not names.
+_GENERIC_NAMES = frozenset(fold(w) for w in """What Which Who Where When How Does Did Quel Quelle Quels
+Quelles Combien Selon Que Qui Quand Comment Pourquoi Est Sont The Is Are Was Were Has Have Office
+Convention Protocol Protocole Conference Conférence Secretary Secrétaire General Général Member
+Membres States États Report Rapport Programme Program Global Mondial Assembly Assemblée United
+Nations Unies""".split())
+
+
+def _known(word: str, vocabulary: frozenset[str]) -> bool:
+    """Is a (folded) name in the report, allowing for an inflected or French ending?"""
+    stem = word[:5]
+    return word in vocabulary or any(v.startswith(stem) for v in vocabulary)
+
+
+def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, found: Retrieval,
+            settings: Settings) -> list[_Candidate]:
+    """The best sentence, plus the best for each further part of a multi-part question, plus a
+    close runner-up from another paragraph."""
+    chosen = [candidates[0]]
+    parts = [p for p in _SECOND_PART.split(question) if p and len(p.split()) >= 2]
+    if len(parts) > 1:
+        vectors = retriever.index.embedder.embed_queries(parts[1:])
+        for vector in vectors:
+            best = max(candidates, key=lambda c: float(
+                retriever.index.sentence_vectors[_row(retriever, c)] @ vector))
+            if best not in chosen:
+                chosen.append(best)
+    for c in candidates[1:]:
+        if len(chosen) >= settings.max_quotes:
+            break
+        if c not in chosen and c.score >= candidates[0].score - 0.01 and c.passage.paragraph not in {
+                x.passage.paragraph for x in chosen}:
+            chosen.append(c)
+    return chosen[: settings.max_quotes]
+
+
+def _row(retriever: Retriever, candidate: _Candidate) -> int:
+    for row, sentence in retriever.sentence_owners[candidate.passage.unit_id]:
+        if sentence == candidate.sentence:
+            return row
+    raise KeyError(candidate.sentence)
+
+
+def numbers_outside_citations(text: str) -> str:
+    """The answer without its citation marks, for checking the numbers it states."""
+    return CITATION.sub(" ", text)
+

@@ -1,0 +1,323 @@
+"""Score the assistant against reference questions: retrieval, citations, answers, abstention,
+latency; with BM25-only and dense-only baselines side by side.
+
+Definitions (also printed in every report):
+- Ranks count the paragraphs among the top units (a heading or the summary takes a slot but is
+  not a paragraph). Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs
+  among the top 5, over min(gold paragraphs, 5) (a section question has up to 13 gold). MRR@10 and nDCG@10 (binary gains) over the top 10.
+- Citation precision: cited paragraphs that are gold or contain a key fact, over all cited.
+  Citation recall: for a multi-paragraph question, the share of its gold paragraphs cited; for
+  any other, 1 if a gold paragraph is cited (their gold lists alternatives).
+- Key-fact coverage: share of key facts found in the answer (numbers compared after
+  normalising spaces, commas and non-breaking spaces); an abstention covers none.
+- Abstention: share of unanswerable questions abstained on; share of answerable ones wrongly
+  abstained on.
+- Number violations: numbers in an answer (citation marks aside) that stand in none of the
+  paragraphs it cites.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .answer import answer, numbers_outside_citations
+from .records import Answer, Report
+from .report import load_report
+from .retrieve import get_retriever
+from .settings import ROOT, Settings
+from .text import fold, numbers
+
+QUESTIONS = ROOT / "evals" / "questions.jsonl"
+RESULTS = ROOT / "evals" / "results"
+FLOORS = ROOT / "evals" / "floors.json"
+TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable")
+LANGS = ("fr", "en")
+SPLITS = ("dev", "test")
+
+
+class QuestionFileError(ValueError):
+    """A malformed question file; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    type: str
+    split: str
+    question: str
+    gold: tuple[int, ...]
+    answer: str
+    key_facts: tuple[str, ...]
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "unanswerable"
+
+
+def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Question]:
+    """Read a JSON Lines question file; ``QuestionFileError`` names the first bad line."""
+    out, seen = [], set()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuestionFileError(f"{path}: cannot read: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            q = Question(id=str(row["id"]), lang=row["lang"], type=row["type"], split=row.get("split", "test"),
+                         question=row["question"], gold=tuple(int(g) for g in row["gold"]),
+                         answer=row.get("answer", ""), key_facts=tuple(row.get("key_facts", [])))
+        except json.JSONDecodeError as exc:
+            raise QuestionFileError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise QuestionFileError(f"{path}:{n}: missing or malformed field ({exc})") from exc
+        checks = [
+            (q.lang not in LANGS, f"lang {q.lang!r} is not one of {LANGS}"),
+            (q.type not in TYPES, f"type {q.type!r} is not one of {TYPES}"),
+            (q.split not in SPLITS, f"split {q.split!r} is not one of {SPLITS}"),
+            (not q.question.strip(), "empty question"),
+            (q.id in seen, f"duplicate id {q.id}"),
+            (q.answerable and not q.gold, "an answerable question needs gold paragraphs"),
+            (not q.answerable and bool(q.gold), "an unanswerable question cannot have gold paragraphs"),
+        ]
+        problems = [message for bad, message in checks if bad]
+        if problems:
+            raise QuestionFileError(f"{path}:{n}: {'; '.join(problems)}")
+        seen.add(q.id)
+        if split is None or q.split == split:
+            out.append(q)
+    if not out:
+        raise QuestionFileError(f"{path}: no questions" + (f" in split {split!r}" if split else ""))
+    return out
+
+
+def _contains_fact(text: str, fact: str) -> bool:
+    """Numbers compare after normalising separators; words compare folded (case, accents)."""
+    fact_numbers = numbers(fact)
+    if fact_numbers:
+        text_numbers = set(numbers(text))
+        if not all(n in text_numbers for n in fact_numbers):
+            return False
+        words = [w for w in fold(fact).split() if not any(c.isdigit() for c in w)]
+        return all(w in fold(text) for w in words)
+    return fold(fact) in fold(text)
+
+
+def check_questions(questions: list[Question], report: Report) -> list[str]:
+    """Problems with the references themselves: gold paragraphs that do not exist, key facts that
+    stand in none of the gold paragraphs (or their section headings)."""
+    problems = []
+    numbers_ = {p.number for p in report.paragraphs}
+    for q in questions:
+        missing = [g for g in q.gold if g not in numbers_]
+        if missing:
+            problems.append(f"{q.id}: gold paragraphs {missing} do not exist")
+            continue
+        texts = [report.paragraph(g).text + " " + " ".join(report.paragraph(g).section) for g in q.gold]
+        for fact in q.key_facts:
+            if not any(_contains_fact(t, fact) for t in texts):
+                problems.append(f"{q.id}: key fact {fact!r} is in none of the gold paragraphs {list(q.gold)}")
+    return problems
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    lang: str
+    type: str
+    ranked: list[int]  # paragraphs in the top 10 units, best first (None slots dropped)
+    ranked_units: int
+    hit1: float
+    hit5: float
+    recall5: float
+    mrr10: float
+    ndcg10: float
+    # answer metrics (None for retrieval-only baselines)
+    cited: list[int] | None = None
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+    fact_coverage: float | None = None
+    abstained: bool | None = None
+    number_violations: list[str] = field(default_factory=list)
+    latency: float | None = None
+    text: str = ""
+    error: str | None = None
+
+
+def _rank_metrics(q: Question, units: list) -> dict:
+    ranked = [p.paragraph for p in units[:10]]
+    gold = set(q.gold)
+    if not gold:
+        return {"ranked": [r for r in ranked if r], "ranked_units": len(ranked), "hit1": math.nan,
+                "hit5": math.nan, "recall5": math.nan, "mrr10": math.nan, "ndcg10": math.nan}
+    top5 = {r for r in ranked[:5] if r}
+    first = next((i for i, r in enumerate(ranked) if r in gold), None)
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(ranked) if r in gold)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold), 10)))
+    return {"ranked": [r for r in ranked if r], "ranked_units": len(ranked),
+            "hit1": float(bool(ranked) and ranked[0] in gold), "hit5": float(bool(top5 & gold)),
+            "recall5": len(top5 & gold) / min(len(gold), 5), "mrr10": 0.0 if first is None else 1 / (first + 1),
+            "ndcg10": dcg / ideal}
+
+
+def _answer_metrics(q: Question, a: Answer, report: Report) -> dict:
+    cited = a.citations
+    gold = set(q.gold)
+    def supports(n: int) -> bool:
+        return n in gold or any(_contains_fact(report.paragraph(n).text, f) for f in q.key_facts)
+    valid = [n for n in cited if n in {p.number for p in report.paragraphs}]
+    precision = (sum(supports(n) for n in valid) / len(cited)) if cited else math.nan
+    if not q.answerable:
+        recall = math.nan
+    elif q.type == "multi":
+        recall = len(gold & set(cited)) / len(gold)
+    else:
+        recall = float(bool(gold & set(cited)))
+    coverage = (sum(_contains_fact(a.text, f) for f in q.key_facts) / len(q.key_facts)
+                if q.answerable and q.key_facts else math.nan)
+    if a.abstained and q.answerable and q.key_facts:
+        coverage = 0.0
+    cited_text = " ".join(report.paragraph(n).text for n in valid)
+    allowed = set(numbers(cited_text))
+    violations = [n for n in numbers(numbers_outside_citations(a.text)) if n not in allowed]
+    return {"cited": cited, "citation_precision": precision, "citation_recall": recall,
+            "fact_coverage": coverage, "abstained": a.abstained, "number_violations": violations,
+            "text": a.text}
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return round(statistics.fmean(values), 4) if values else math.nan
+
+
+def summarise(results: list[QuestionResult], questions: list[Question]) -> dict:
+    by_id = {q.id: q for q in questions}
+    def block(rs: list[QuestionResult]) -> dict:
+        answerable = [r for r in rs if by_id[r.id].answerable]
+        unanswerable = [r for r in rs if not by_id[r.id].answerable]
+        out = {"n": len(rs), "hit@1": _mean(r.hit1 for r in answerable),
+               "hit@5": _mean(r.hit5 for r in answerable), "recall@5": _mean(r.recall5 for r in answerable),
+               "mrr@10": _mean(r.mrr10 for r in answerable), "ndcg@10": _mean(r.ndcg10 for r in answerable)}
+        if rs and rs[0].abstained is not None:
+            latencies = sorted(r.latency for r in rs if r.latency is not None)
+            out.update({
+                "citation_precision": _mean(r.citation_precision for r in rs),
+                "citation_recall": _mean(r.citation_recall for r in answerable),
+                "fact_coverage": _mean(r.fact_coverage for r in answerable),
+                "abstained_unanswerable": _mean(float(bool(r.abstained)) for r in unanswerable),
+                "abstained_answerable": _mean(float(bool(r.abstained)) for r in answerable),
+                "number_violations": sum(len(r.number_violations) for r in rs),
+                "errors": sum(r.error is not None for r in rs),
+                "latency_p50_ms": round(1000 * _percentile(latencies, 50), 1) if latencies else math.nan,
+                "latency_p95_ms": round(1000 * _percentile(latencies, 95), 1) if latencies else math.nan,
+            })
+        return out
+    summary = {"overall": block(results)}
+    for lang in LANGS:
+        summary[f"lang:{lang}"] = block([r for r in results if r.lang == lang])
+    for t in TYPES:
+        rs = [r for r in results if r.type == t]
+        if rs:
+            summary[f"type:{t}"] = block(rs)
+    return summary
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    if not sorted_values:
+        return math.nan
+    i = (len(sorted_values) - 1) * pct / 100
+    lo, hi = math.floor(i), math.ceil(i)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (i - lo)
+
+
+def evaluate_system(questions: list[Question], settings: Settings, with_answers: bool,
+                    progress: bool = False) -> list[QuestionResult]:
+    report = load_report(settings=settings)
+    retriever = get_retriever(settings)
+    answer(questions[0].question, settings)  # warm-up: first-call costs are not latency
+    results = []
+    iterator = questions
+    if progress:
+        from tqdm import tqdm
+        iterator = tqdm(questions, desc="questions", unit="q")
+    for q in iterator:
+        try:
+            units = retriever.retrieve(q.question, k=10)
+            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units))
+        except Exception as exc:  # a failing question is a result, not a crash of the run
+            results.append(_failure(q, exc))
+            continue
+        if with_answers:
+            try:
+                started = time.perf_counter()
+                a = answer(q.question, settings)
+                result.latency = time.perf_counter() - started
+                for key, value in _answer_metrics(q, a, report).items():
+                    setattr(result, key, value)
+            except Exception as exc:
+                results.append(_failure(q, exc, result))
+                continue
+        results.append(result)
+    return results
+
+
+def _failure(q: Question, exc: Exception, partial: QuestionResult | None = None) -> QuestionResult:
+    r = partial or QuestionResult(id=q.id, lang=q.lang, type=q.type, ranked=[], ranked_units=0, hit1=0.0,
+                                  hit5=0.0, recall5=0.0, mrr10=0.0, ndcg10=0.0)
+    r.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    r.cited, r.abstained, r.text = [], False, ""
+    r.citation_precision = 0.0
+    r.citation_recall = 0.0 if q.answerable else math.nan
+    r.fact_coverage = 0.0 if q.answerable and q.key_facts else math.nan
+    return r
+
+
+BASELINES = {"bm25": {"dense_weight": 0.0}, "dense": {"lexical_weight": 0.0}}
+
+
+def run(split: str = "test", path: Path = QUESTIONS, settings: Settings | None = None,
+        baselines: bool = True, progress: bool = False) -> dict:
+    """Evaluate the full system (and the baselines) on a split; returns the JSON-ready run."""
+    settings = settings or Settings.from_env()
+    questions = load_questions(path, split=None if split == "all" else split)
+    systems = {"full": evaluate_system(questions, settings, with_answers=True, progress=progress)}
+    if baselines:
+        for name, change in BASELINES.items():
+            systems[name] = evaluate_system(questions, settings.replace(**change), with_answers=False)
+    from .embedder import resolve_model
+
+    model = resolve_model(settings, convert_if_missing=False)
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "split": split, "questions_file": str(path), "n": len(questions),
+        "settings": settings.public_dict(), "model": {"id": model.id, "sha256": model.sha256,
+                                                      "source": model.source},
+        "summary": {name: summarise(rs, questions) for name, rs in systems.items()},
+        "questions": {name: [asdict(r) for r in rs] for name, rs in systems.items()},
+    }
+
+
+def floors_failures(run_: dict, floors_path: Path = FLOORS) -> list[str]:
+    """Headline metrics below the floors recorded in the repo."""
+    floors = json.loads(floors_path.read_text(encoding="utf-8")).get(run_["split"], {})
+    summary = run_["summary"]["full"]
+    failures = []
+    for key, floor in floors.items():
+        group, _, metric = key.rpartition("/")
+        value = summary[group or "overall"].get(metric)
+        if metric in ("number_violations", "errors", "abstained_answerable", "latency_p50_ms"):
+            if value is None or value > floor:
+                failures.append(f"{key} = {value} > ceiling {floor}")
+        elif value is None or (isinstance(value, float) and math.isnan(value)) or value < floor:
+            failures.append(f"{key} = {value} < floor {floor}")
+    return failures
