@@ -35,7 +35,7 @@ def cmd_index(args, settings: Settings) -> int:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from .answer import answer
+    from .answering import answer
     from .report import load_report
 
     result = answer(args.question, settings, **({"k": args.k} if args.k else {}))

@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .answer import answer, numbers_outside_citations
+from .answering import answer, numbers_outside_citations
 from .records import Answer, Report
 from .report import load_report
-from .retrieve import get_retriever
+from .retrieval import get_retriever
 from .settings import ROOT, Settings
 from .text import fold, numbers
 

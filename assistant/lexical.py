@@ -38,16 +38,14 @@ def tokenize(text: str) -> list[str]:
     return [fold(s) for s in _stemmer().stemWords(words)]
 
 
-# bm25s logs every index build at its own level; ours is built once per process.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
 class LexicalIndex:
     """BM25 scores of every unit for a question."""
 
     def __init__(self, units: list[Unit]):
         import bm25s
 
+        # bm25s sets its logger to DEBUG on import and logs every index build.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25 = bm25s.BM25()
         self._bm25.index([tokenize(u.search_text) for u in units], show_progress=False)
 

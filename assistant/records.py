@@ -117,7 +117,7 @@ class Quote:
     sentence: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Answer:
     """What ``answer()`` returns."""
 
@@ -140,6 +140,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     #: Notes from the verification of a generated answer (dropped citations, removed sentences).
     warnings: list[str] = field(default_factory=list)
+    #: The question as retrieval saw it, when a follow-up was rewritten using the conversation.
+    standalone_question: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

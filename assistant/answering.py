@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from .lexical import tokenize
 from .records import Answer, Passage, Quote
-from .retrieve import Retrieval, Retriever, get_retriever
+from .conversation import standalone_question
+from .retrieval import Retrieval, Retriever, check_question, get_retriever
 from .settings import Settings
 from .text import fold, numbers, question_search_text, sentences
 
@@ -38,8 +39,12 @@ _ASKS_DATE = re.compile(r"\bquand\b|\bà quelle date\b|\ben quelle année\b|\bwh
 _YEAR_OR_MONTH = re.compile(
     r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
     r"novembre|décembre)\b", re.IGNORECASE)
-_NON_YEAR_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d  ,.]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|"
-                              r"neuf|dix|onze|douze|vingt|cent|mille|million)s?\b", re.IGNORECASE)
+# A count or an amount: a number that is not a year, or a number word.
+_COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d  ,.]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
+                    r"onze|douze|vingt|cent|mille|million)s?\b", re.IGNORECASE)
+# Numbers that name things rather than count them: resolutions (74/177), "n° 16", "article 11".
+_REFERENCES = re.compile(r"\b\d+/\d+(?:/\d+)*\b|\bn°\s*\d+|\b(?:article|chapitre|indicateurs?)\s+[\d.]+",
+                         re.IGNORECASE)
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -68,21 +73,28 @@ class _Candidate:
     score: float
     overlap: float
     cosine: float
+    row: int  # in index.sentence_vectors
 
 
-def answer(question: str, settings: Settings | None = None, **overrides) -> Answer:
+def answer(question: str, settings: Settings | None = None, history: list[str] | None = None,
+           **overrides) -> Answer:
     """Answer ``question`` from the report, citing paragraph numbers.
 
-    ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). Raises ``ValueError`` for an
-    empty, over-long or non-text question. Returns an ``Answer`` whose ``citations`` are the
-    paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the report
-    does not answer.
+    ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). ``history`` holds the
+    conversation's earlier questions, oldest first: a follow-up such as "et en 2018 ?" is rewritten
+    into a standalone question from them (``Answer.standalone_question``). Raises ``ValueError``
+    for an empty, over-long or non-text question. Returns an ``Answer`` whose ``citations`` are
+    the paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the
+    report does not answer.
     """
-    settings = (settings or Settings.from_env()).replace(**overrides) if overrides else (
-        settings or Settings.from_env())
+    settings = settings or Settings.from_env()
+    if overrides:
+        settings = settings.replace(**overrides)
     started = time.perf_counter()
     retriever = get_retriever(settings)
-    found = retriever.search(question)
+    question = check_question(question, settings)
+    standalone = standalone_question(question, list(history or []))
+    found = retriever.search(standalone)
     retrieved = time.perf_counter()
     language = detect_language(found.question)
     if settings.llm:
@@ -93,6 +105,9 @@ def answer(question: str, settings: Settings | None = None, **overrides) -> Answ
     else:
         result = _compose(retriever, found, language, settings)
     done = time.perf_counter()
+    result.question = question
+    if standalone != question:
+        result.standalone_question = standalone
     result.timings.update(retrieve=round(retrieved - started, 4), compose=round(done - retrieved, 4),
                           total=round(done - started, 4))
     return result
@@ -154,28 +169,31 @@ def _direct_answer(found: Retrieval, language: str) -> Answer | None:
     return _quoted_answer(found, language, quotes, mode="direct", preface=preface)
 
 
-def _score_sentences(retriever: Retriever, found: Retrieval) -> list[_Candidate]:
-    """Every sentence of the retrieved paragraphs, scored against the question."""
+def _score_sentences(retriever: Retriever, found: Retrieval, question: str | None = None,
+                     query_vector=None) -> list[_Candidate]:
+    """Every sentence of the retrieved paragraphs, scored against the question (or one part of
+    it): closeness in meaning, shared words, whether it holds what is asked (a count, a date),
+    and the rank of its paragraph."""
+    question = question or found.question
+    query_vector = found.query_vector if query_vector is None else query_vector
     index = retriever.index
-    owners = retriever.sentence_owners
-    question_tokens = set(tokenize(question_search_text(found.question)))
-    asks_number = bool(_ASKS_NUMBER.search(found.question))
-    asks_date = bool(_ASKS_DATE.search(found.question))
+    question_tokens = set(tokenize(question_search_text(question)))
+    asks_number = bool(_ASKS_NUMBER.search(question))
+    asks_date = bool(_ASKS_DATE.search(question))
     top = max((p.score for p in found.passages), default=1.0) or 1.0
     out = []
     for rank, passage in enumerate(found.passages):
         if passage.kind != "paragraph":
             continue
-        for row, sentence in owners.get(passage.unit_id, []):
-            cosine = float(index.sentence_vectors[row] @ found.query_vector)
-            tokens = set(tokenize(sentence))
-            overlap = len(question_tokens & tokens) / max(1, len(question_tokens))
-            score = cosine + 0.10 * overlap + 0.02 * passage.score / top - 0.005 * rank
-            if asks_number and not _NON_YEAR_NUMBER.search(sentence):
-                score -= 0.03
-            if asks_date and not _YEAR_OR_MONTH.search(sentence):
-                score -= 0.03
-            out.append(_Candidate(passage, sentence, score, overlap, cosine))
+        for row, sentence in retriever.sentence_owners.get(passage.unit_id, []):
+            cosine = float(index.sentence_vectors[row] @ query_vector)
+            overlap = len(question_tokens & set(tokenize(sentence))) / max(1, len(question_tokens))
+            score = cosine + 0.10 * overlap + 0.03 * passage.score / top - 0.005 * rank
+            if asks_number:
+                score += 0.02 if _COUNT.search(_REFERENCES.sub(" ", sentence)) else -0.03
+            if asks_date:
+                score += 0.02 if _YEAR_OR_MONTH.search(sentence) else -0.03
+            out.append(_Candidate(passage, sentence, score, overlap, cosine, row))
     return sorted(out, key=lambda c: -c.score)
 
 
@@ -221,31 +239,31 @@ def _known(word: str, vocabulary: frozenset[str]) -> bool:
 
 def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, found: Retrieval,
             settings: Settings) -> list[_Candidate]:
-    """The best sentence, plus the best for each further part of a multi-part question, plus a
-    close runner-up from another paragraph."""
-    chosen = [candidates[0]]
+    """The best sentence; for a multi-part question, the best sentence of another paragraph for
+    each further part; then a close runner-up from another paragraph."""
     parts = [p for p in _SECOND_PART.split(question) if p and len(p.split()) >= 2]
-    if len(parts) > 1:
-        vectors = retriever.index.embedder.embed_queries(parts[1:])
-        for vector in vectors:
-            best = max(candidates, key=lambda c: float(
-                retriever.index.sentence_vectors[_row(retriever, c)] @ vector))
-            if best not in chosen:
+    if len(parts) < 2:
+        chosen = [candidates[0]]
+    else:
+        chosen = []
+        vectors = retriever.index.embedder.embed_queries(parts)
+        for i, (part, vector) in enumerate(zip(parts, vectors, strict=True)):
+            used = {c.passage.paragraph for c in chosen}
+            others = [v for j, v in enumerate(vectors) if j != i]
+            # Each part gets the sentence that answers it specifically: a sentence as close to
+            # the other parts (a general statement about all of them) is worth less.
+            ranked = sorted(_score_sentences(retriever, found, part, vector), key=lambda c: -(
+                c.score - 0.5 * max(float(retriever.index.sentence_vectors[c.row] @ v) for v in others)))
+            best = next((c for c in ranked if c.passage.paragraph not in used), None)
+            if best is not None:
                 chosen.append(best)
     for c in candidates[1:]:
         if len(chosen) >= settings.max_quotes:
             break
-        if c not in chosen and c.score >= candidates[0].score - 0.01 and c.passage.paragraph not in {
+        if c.score >= candidates[0].score - 0.01 and c.passage.paragraph not in {
                 x.passage.paragraph for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]
-
-
-def _row(retriever: Retriever, candidate: _Candidate) -> int:
-    for row, sentence in retriever.sentence_owners[candidate.passage.unit_id]:
-        if sentence == candidate.sentence:
-            return row
-    raise KeyError(candidate.sentence)
 
 
 def numbers_outside_citations(text: str) -> str:

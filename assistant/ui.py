@@ -1,0 +1,247 @@
+"""The Gradio chat. It calls only ``answer()`` (and ``load_report()`` for the reading view).
+
+Every citation in an answer is a link; a click opens that paragraph in the sources panel under
+the chat (number, section path, the quoted sentences highlighted), and from there "read around
+it" jumps to the paragraph in the full report tab. All text that reaches the page, the user's and
+the report's, is escaped here: nothing a user types can become markup.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import time
+from dataclasses import asdict
+
+from .answering import answer
+from .records import Answer, Report
+from .report import load_report
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_CITED = re.compile(r"§(\d{1,3})")
+
+EXAMPLES = [
+    "Combien d'États sont parties à la Convention contre la corruption ?",
+    "How many users consulted the SHERLOC portal in 2019?",
+    "Que couvre la partie E de la section IV ?",
+    "Where did the Conference of the States Parties hold its eighth session?",
+    "Quelle est la situation financière de l'ONUDC ?",
+]
+
+LABELS = {
+    "fr": {"cited": "Paragraphes cités", "see_also": "Voir aussi", "read": "Lire dans le rapport",
+           "abstained": "Le rapport ne le dit pas", "rewritten": "Question comprise comme"},
+    "en": {"cited": "Cited paragraphs", "see_also": "See also", "read": "Read it in the report",
+           "abstained": "The report does not say", "rewritten": "Question understood as"},
+}
+
+CSS = """
+.cite { font-weight: 600; text-decoration: none; border-bottom: 1px dotted; cursor: pointer; }
+details.source { border: 1px solid #d0d7de; border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+details.source > summary { cursor: pointer; font-weight: 600; }
+details.source .path { color: #57606a; font-size: 0.9em; font-weight: 400; }
+mark { background: #fff3a3; }
+.flash { outline: 3px solid #f0b400; transition: outline 0.3s; }
+.abstained { color: #8a4b00; font-weight: 600; }
+#report-view p { margin: 0.4em 0; }
+.report-header { font-size: 0.95em; color: #444; }
+"""
+
+# A click on a citation opens its source card; a click on "read around it" opens the report tab
+# at the paragraph. Delegated at the document, in the capture phase, so it works for messages
+# added later and before any default link handling.
+HEAD = """
+<script>
+document.addEventListener('click', function (event) {
+  const link = event.target.closest('a.cite, a.goto');
+  if (!link) return;
+  event.preventDefault();
+  const number = (link.getAttribute('href') || '').replace(/[^0-9]/g, '');
+  function flash(el) { el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1600); }
+  if (link.classList.contains('cite')) {
+    const card = document.getElementById('src-' + number);
+    if (card) { card.open = true; card.scrollIntoView({block: 'center'}); flash(card); }
+  } else {
+    const tab = Array.from(document.querySelectorAll('button[role="tab"]'))
+      .find(b => b.textContent.includes('Rapport'));
+    if (tab) tab.click();
+    setTimeout(() => {
+      const p = document.getElementById('report-p' + number);
+      if (p) { p.scrollIntoView({block: 'center'}); flash(p); }
+    }, 400);
+  }
+}, true);
+</script>
+"""
+
+
+def escape_user_text(text: str) -> str:
+    """Text shown as typed: HTML escaped and markdown neutralised (no links, no images)."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=True))
+
+
+def answer_markdown(result: Answer) -> str:
+    """The chat bubble: the answer's text, escaped, with each "§N" turned into a citation link."""
+    labels = LABELS[result.language]
+    body = escape_user_text(result.text)
+    body = re.sub(r"§(\d{1,3})", r'<a class="cite" href="#src-\1" title="§\1">§\1</a>', body)
+    if result.abstained:
+        body = f'<span class="abstained">{labels["abstained"]}.</span> ' + body
+    if result.standalone_question:
+        body = f"*{labels['rewritten']} : {escape_user_text(result.standalone_question)}*\n\n" + body
+    return body
+
+
+def _highlighted(text: str, quotes: list[str]) -> str:
+    """Paragraph text, escaped, with the quoted sentences wrapped in <mark>."""
+    spans = sorted((text.find(q), text.find(q) + len(q)) for q in quotes if q and q in text)
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out += [html.escape(text[at:start]), f"<mark>{html.escape(text[start:end])}</mark>"]
+        at = end
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def sources_html(result: Answer | None, report: Report) -> str:
+    """Cited paragraphs first (open), then the other retrieved units as "see also"."""
+    if result is None:
+        return ""
+    labels = LABELS[result.language]
+    parts = []
+    if result.citations:
+        parts.append(f"<h4>{labels['cited']}</h4>")
+        for n in result.citations:
+            quotes = [q.sentence for q in result.quotes if q.paragraph == n]
+            parts.append(_card(report, n, quotes, labels, open_=True))
+    others = [p for p in result.passages if p.paragraph not in result.citations]
+    if others:
+        parts.append(f"<h4>{labels['see_also']}</h4>")
+        for p in others:
+            if p.paragraph is not None:
+                parts.append(_card(report, p.paragraph, [], labels, open_=False))
+            else:
+                parts.append(f'<div class="source-heading">{html.escape(" > ".join(p.section))}</div>')
+    return "\n".join(parts)
+
+
+def _card(report: Report, number: int, quotes: list[str], labels: dict, open_: bool) -> str:
+    p = report.paragraph(number)
+    path = html.escape(" > ".join(p.section))
+    notes = "".join(f"<div class='note'>{html.escape(n)}</div>" for n in p.footnotes)
+    return (f'<details class="source" id="src-{number}"{" open" if open_ else ""}>'
+            f'<summary>§{number} <span class="path">{path}</span></summary>'
+            f"<p>{_highlighted(p.text, quotes)}</p>{notes}"
+            f'<a class="goto" href="#report-p{number}">{labels["read"]} ↗</a></details>')
+
+
+def report_html(report: Report) -> str:
+    """The whole report with an anchor per paragraph (``report-pN``)."""
+    parts = [f"<h2>{html.escape(report.title)}</h2>",
+             f"<p class='report-header'>{html.escape(report.session)} · {html.escape(report.agenda_item)} · "
+             f"{html.escape(report.date)}</p>", f"<h3>Résumé</h3><p>{html.escape(report.summary)}</p>"]
+    headings = {h.section: h for h in report.headings}
+    shown: set[tuple[str, ...]] = set()
+    for p in report.paragraphs:
+        for depth in range(1, len(p.section) + 1):
+            key = p.section[:depth]
+            if key not in shown and key in headings:
+                shown.add(key)
+                level = min(3 + depth - 1, 5)
+                parts.append(f"<h{level} id='report-h-{headings[key].label}'>{html.escape(key[-1])}</h{level}>")
+        notes = "".join(f"<br><small>{html.escape(n)}</small>" for n in p.footnotes)
+        parts.append(f"<p id='report-p{p.number}'><b>{p.number}.</b> {html.escape(p.text)}{notes}</p>")
+    return f"<div id='report-view'>{''.join(parts)}</div>"
+
+
+def build_app(settings: Settings):
+    """The Gradio Blocks app (not launched)."""
+    import gradio as gr
+
+    report = load_report(settings=settings)
+    symbol = f" · {report.symbol}" if report.symbol else ""
+    header = (f"### Assistant — {html.escape(report.title)}\n"
+              f"<span class='report-header'>Rapport du Secrétaire général · {html.escape(report.session)} · "
+              f"{html.escape(report.date)}{symbol} · réponses citées par paragraphe (§) · "
+              f"questions en français ou en anglais</span>")
+
+    def respond(message: str, history: list[dict], k: int):
+        message = message or ""
+        previous = [m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
+        shown = history + [{"role": "user", "content": escape_user_text(message)}]
+        try:
+            result = answer(message, settings, history=[_unescape(q) for q in previous], k=int(k))
+        except ValueError as exc:  # bad input: say so in the chat, keep the conversation
+            reply = f"⚠️ {escape_user_text(str(exc))}"
+            return "", shown + [{"role": "assistant", "content": reply}], "", None
+        return ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
+                sources_html(result, report), asdict(result))
+
+    def ask_api(question: str, k: int = 5) -> dict:
+        """One question in, the whole Answer out (for gradio_client)."""
+        return asdict(answer(question, settings, k=int(k)))
+
+    with gr.Blocks(title="Assistant — rapport A/75 prévention du crime", analytics_enabled=False) as demo:
+        gr.Markdown(header)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="chat",
+                                     feedback_options=None, buttons=["copy"])
+                with gr.Row():
+                    box = gr.Textbox(placeholder="Posez une question sur le rapport… / Ask about the report…",
+                                     show_label=False, scale=8, elem_id="question", max_lines=4)
+                    send = gr.Button("Envoyer / Ask", variant="primary", scale=1, elem_id="send")
+                gr.Examples(EXAMPLES, inputs=box, label="Exemples / Examples")
+                with gr.Accordion("Réglages / Settings", open=False):
+                    k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages retrieved / passages récupérés")
+                    gr.Markdown("Generative mode: " + (f"`{html.escape(settings.llm)}`" if settings.llm else
+                                                       "not configured (extractive answers, offline)."))
+                sources = gr.HTML(elem_id="sources")
+                details = gr.JSON(visible=False)
+                clear = gr.Button("Nouvelle conversation / New conversation", size="sm")
+            with gr.Tab("Rapport complet / Full report", id="report"):
+                gr.HTML(report_html(report))
+        for trigger in (box.submit, send.click):
+            trigger(respond, [box, chatbot, k], [box, chatbot, sources, details], api_name=False)
+        clear.click(lambda: ([], "", None), None, [chatbot, sources, details], api_name=False)
+        gr.api(ask_api, api_name="ask")
+    return demo
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(re.sub(r"\\(.)", r"\1", text))
+
+
+def launch_kwargs(settings: Settings) -> dict:
+    import gradio as gr
+
+    # System fonts only: the default theme fetches web fonts, which hang without a network.
+    theme = gr.themes.Default(font=["system-ui", "Segoe UI", "Arial", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
+    return {"server_name": settings.host, "server_port": settings.port, "theme": theme, "css": CSS,
+            "head": HEAD, "footer_links": ["api"], "show_error": False, "quiet": True}
+
+
+def serve(settings: Settings, block: bool = True):
+    """Warm the model and index, then serve; prints the local URL."""
+    from .index import ensure_index
+
+    started = time.perf_counter()
+    ensure_index(settings)
+    answer("Combien d'États sont parties à la Convention contre la corruption ?", settings)  # warm-up
+    demo = build_app(settings)
+    demo.queue(default_concurrency_limit=2, max_size=256)
+    app, url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    print(f"Chat ready in {time.perf_counter() - started:.1f} s at {url}", flush=True)
+    if block:
+        demo.block_thread()
+    return demo

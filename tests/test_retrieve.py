@@ -1,0 +1,75 @@
+"""Retrieval with the real model and index: French, English, structure, LangChain."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant import retrieve
+from assistant.retrieval import ReportRetriever, structural_reference
+from assistant.settings import Settings
+
+pytestmark = pytest.mark.model
+
+HEADINGS = {"I", "IV", "IV.A", "IV.A.1", "IV.E", "IV.F", "IV.F.3", "V", "V.6", "VI"}
+
+
+@pytest.mark.parametrize("question, paragraphs, heading", [
+    ("Que dit le paragraphe 47 ?", (47,), None),
+    ("What does paragraph 58 say?", (58,), None),
+    ("Voir § 12 et §13", (12, 13), None),
+    ("Que couvre la partie E de la section IV ?", (), "IV.E"),
+    ("What is covered in part E of section IV?", (), "IV.E"),
+    ("Résume la section IV.F.3", (), "IV.F.3"),
+    ("What does section V deal with?", (), "V"),
+    ("Combien d'États parties ?", (), None),
+    ("Where did I put it?", (), None),  # "I" alone is not section I
+])
+def test_structural_references(question, paragraphs, heading):
+    ref = structural_reference(question, HEADINGS)
+    assert ref.paragraphs == paragraphs and ref.heading == heading
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("Combien d'États sont parties à la Convention contre la corruption ?", 46),
+    ("How many parties does the Convention against Corruption have?", 46),
+    ("Combien d'utilisateurs ont consulté SHERLOC ?", 24),
+    ("How many users consulted SHERLOC?", 24),
+    ("L'ONUDDC a publié l'Étude mondiale sur l'homicide", 76),  # garbled acronym in the text
+])
+def test_french_and_english_find_the_paragraph(question, gold):
+    passages = retrieve(question, k=5)
+    assert gold in [p.paragraph for p in passages]
+    assert passages == sorted(passages, key=lambda p: -p.score)
+
+
+def test_passage_fields():
+    p = retrieve("Combien d'États sont parties à la Convention contre la corruption ?", k=3)[0]
+    assert p.paragraph == 46 and p.section[0].startswith("IV.") and "187 parties" in p.text
+    assert p.kind == "paragraph" and p.unit_id == "p46" and p.score > 0
+
+
+def test_a_named_paragraph_comes_first():
+    passages = retrieve("Que dit le paragraphe 99 ?")
+    assert passages[0].paragraph == 99 and passages[0].found_by == "direct"
+
+
+def test_a_section_question_returns_the_heading_and_its_paragraphs():
+    passages = retrieve("Que couvre la partie E de la section IV ?", k=5)
+    assert passages[0].unit_id == "h:IV.E" and passages[0].paragraph is None
+    assert all(76 <= p.paragraph <= 82 for p in passages[1:])
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", "x" * 20000])
+def test_bad_questions(bad):
+    with pytest.raises(ValueError):
+        retrieve(bad)
+
+
+def test_langchain_retriever():
+    retriever = ReportRetriever(settings=Settings(), k=3)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("How many States are parties to the Convention against Corruption?")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    assert docs[0].metadata["paragraph"] == 46 and docs[0].id == "p46"

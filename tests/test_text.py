@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.conversation import is_follow_up, standalone_question
+from assistant.settings import Settings
+from assistant.text import display_text, numbers, question_search_text, search_text, sentences
+
+
+@pytest.mark.parametrize("raw, normalised", [
+    ("338 196 utilisateurs", ["338196"]), ("20,8 %", ["20.8"]), ("1,94 million", ["1.94"]),
+    ("55,000 people", ["55000"]), ("1.94 million", ["1.94"]), ("602,5 millions", ["602.5"]),
+    ("En 2019 150 activités", ["2019", "150"]), ("1\u00a0600 membres", ["1600"]), ("aucun", []),
+])
+def test_numbers(raw, normalised):
+    assert numbers(raw) == normalised
+
+
+def test_display_and_search_text():
+    md = "l'ONU DC<sup>1</sup> et [74/177](#) du 1<sup>er</sup> avril, *Manuel*, comppauth\\\\_uncac"
+    shown = display_text(md)
+    assert shown == "l'ONU DC¹ et 74/177 du 1er avril, Manuel, comppauth_uncac"
+    assert search_text(shown) == "l'ONUDC et 74/177 du 1er avril, Manuel, comppauth_uncac"
+    assert search_text("ONU-Habitat et ONUSUDC, ONUSD, ONUDDC, ONUSUD") == "ONU-Habitat et ONUDC, ONUDC, ONUDC, ONUDC"
+
+
+def test_english_acronyms_map_to_the_report_s():
+    assert question_search_text("What did UNODC and UNDP do?") == "What did ONUDC and PNUD do?"
+
+
+def test_sentences_rejoin_to_the_text():
+    text = "Le premier cycle est presque terminé, avec 169 résumés. Les travaux progressent. En 2019, 12 États."
+    parts = sentences(text)
+    assert len(parts) == 3 and " ".join(parts) == text
+
+
+@pytest.mark.parametrize("question, previous, expected", [
+    ("et en 2018 ?", "Combien d'utilisateurs ont consulté SHERLOC en 2019 ?",
+     "Combien d'utilisateurs ont consulté SHERLOC en 2018 ?"),
+    ("and in 2018?", "How many users consulted SHERLOC in 2019?", "How many users consulted SHERLOC in 2018?"),
+    ("what about firearms?", "How many countries got legislative assistance?",
+     "How many countries got legislative assistance — firearms ?"),
+    ("Combien de parties compte la Convention ?", "Question précédente ?",
+     "Combien de parties compte la Convention ?"),
+])
+def test_follow_ups(question, previous, expected):
+    assert standalone_question(question, [previous]) == expected
+
+
+def test_no_history_no_rewrite():
+    assert standalone_question("et en 2018 ?", []) == "et en 2018 ?"
+    assert not is_follow_up("How many States are parties to the Convention?")
+
+
+def test_settings_from_env(tmp_path):
+    s = Settings.from_env({"ASSISTANT_K": "7", "ASSISTANT_INDEX_DIR": str(tmp_path), "ASSISTANT_LLM": ""})
+    assert s.k == 7 and s.index_dir == tmp_path and s.llm is None
+    with pytest.raises(ValueError, match="ASSISTANT_K"):
+        Settings.from_env({"ASSISTANT_K": "seven"})
+    with pytest.raises(TypeError, match="unknown setting"):
+        Settings().replace(nope=1)
