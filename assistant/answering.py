@@ -34,6 +34,9 @@ _ASKS_NUMBER = re.compile(
     r"\bcombien\b|\bquel(?:le)?s? (?:est |était |sont )?(?:le |la )?(?:montant|nombre|pourcentage|part|"
     r"taux|total)\b|\bà quelle fréquence\b|\bhow (?:many|much|often)\b|\bwhat (?:percentage|share|amount|"
     r"number|proportion)\b|\bby how much\b", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"\boù\b|\bdans quel(?:le)?s? (?:ville|pays|région)|\bwhere\b|\bin which (?:city|country|"
+                         r"countries|region)", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:à|au|aux|en|dans|de)\s+(?:l['’])?[A-ZÀ-Ý][\w'’-]+")
 _ASKS_DATE = re.compile(r"\bquand\b|\bà quelle date\b|\ben quelle année\b|\bwhen\b|\bwhat year\b",
                         re.IGNORECASE)
 _YEAR_OR_MONTH = re.compile(
@@ -178,8 +181,7 @@ def _score_sentences(retriever: Retriever, found: Retrieval, question: str | Non
     query_vector = found.query_vector if query_vector is None else query_vector
     index = retriever.index
     question_tokens = set(tokenize(question_search_text(question)))
-    asks_number = bool(_ASKS_NUMBER.search(question))
-    asks_date = bool(_ASKS_DATE.search(question))
+    asked = _asked_kinds(question)
     top = max((p.score for p in found.passages), default=1.0) or 1.0
     out = []
     for rank, passage in enumerate(found.passages):
@@ -189,12 +191,28 @@ def _score_sentences(retriever: Retriever, found: Retrieval, question: str | Non
             cosine = float(index.sentence_vectors[row] @ query_vector)
             overlap = len(question_tokens & set(tokenize(sentence))) / max(1, len(question_tokens))
             score = cosine + 0.10 * overlap + 0.03 * passage.score / top - 0.005 * rank
-            if asks_number:
-                score += 0.02 if _COUNT.search(_REFERENCES.sub(" ", sentence)) else -0.03
-            if asks_date:
-                score += 0.02 if _YEAR_OR_MONTH.search(sentence) else -0.03
+            for holds in asked:
+                score += 0.03 if holds(sentence) else -0.05
             out.append(_Candidate(passage, sentence, score, overlap, cosine, row))
     return sorted(out, key=lambda c: -c.score)
+
+
+def _holds_count(sentence: str) -> bool:
+    return bool(_COUNT.search(_REFERENCES.sub(" ", sentence)))
+
+
+def _holds_date(sentence: str) -> bool:
+    return bool(_YEAR_OR_MONTH.search(sentence))
+
+
+def _holds_place(sentence: str) -> bool:
+    return bool(_PLACE.search(sentence))
+
+
+def _asked_kinds(question: str) -> list:
+    """Tests for what the question asks for: a count, a date, a place."""
+    kinds = [(_ASKS_NUMBER, _holds_count), (_ASKS_DATE, _holds_date), (_ASKS_PLACE, _holds_place)]
+    return [holds for asks, holds in kinds if asks.search(question)]
 
 
 def _should_abstain(retriever: Retriever, found: Retrieval, candidates: list[_Candidate]) -> bool:
@@ -257,10 +275,19 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
             best = next((c for c in ranked if c.passage.paragraph not in used), None)
             if best is not None:
                 chosen.append(best)
+    # The best sentence may name the subject while the figure, date or place asked for stands in
+    # another sentence of the same paragraph: quote that one too.
+    for holds in _asked_kinds(question):
+        first = chosen[0]
+        if not holds(first.sentence):
+            same = next((c for c in candidates if c.passage.paragraph == first.passage.paragraph
+                         and c is not first and holds(c.sentence)), None)
+            if same is not None and same not in chosen:
+                chosen.insert(1, same)
     for c in candidates[1:]:
         if len(chosen) >= settings.max_quotes:
             break
-        if c.score >= candidates[0].score - 0.01 and c.passage.paragraph not in {
+        if c.score >= candidates[0].score - settings.runner_up_margin and c.passage.paragraph not in {
                 x.passage.paragraph for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]

@@ -3,7 +3,7 @@ latency; with BM25-only and dense-only baselines side by side.
 
 Definitions (also printed in every report):
 - Ranks count the paragraphs among the top units (a heading or the summary takes a slot but is
-  not a paragraph). Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs
+  not a paragraph, except that for a question about a section its heading counts as a hit). Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs
   among the top 5, over min(gold paragraphs, 5) (a section question has up to 13 gold). MRR@10 and nDCG@10 (binary gains) over the top 10.
 - Citation precision: cited paragraphs that are gold or contain a key fact, over all cited.
   Citation recall: for a multi-paragraph question, the share of its gold paragraphs cited; for
@@ -154,9 +154,14 @@ class QuestionResult:
     error: str | None = None
 
 
-def _rank_metrics(q: Question, units: list) -> dict:
-    ranked = [p.paragraph for p in units[:10]]
+def _rank_metrics(q: Question, units: list, report: Report) -> dict:
     gold = set(q.gold)
+    sections = {report.paragraph(g).section for g in gold}
+    # For a question about a section, the section's heading unit is a right answer too.
+    ranked = [p.paragraph if p.paragraph is not None or q.type != "section" else
+              (min(gold) if all(s[:len(p.section)] == p.section for s in sections) else None)
+              for p in units[:10]]
+    ranked = [r if r not in ranked[:i] else None for i, r in enumerate(ranked)]  # a paragraph counts once
     if not gold:
         return {"ranked": [r for r in ranked if r], "ranked_units": len(ranked), "hit1": math.nan,
                 "hit5": math.nan, "recall5": math.nan, "mrr10": math.nan, "ndcg10": math.nan}
@@ -253,7 +258,7 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
     for q in iterator:
         try:
             units = retriever.retrieve(q.question, k=10)
-            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units))
+            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, report))
         except Exception as exc:  # a failing question is a result, not a crash of the run
             results.append(_failure(q, exc))
             continue
@@ -310,6 +315,8 @@ def run(split: str = "test", path: Path = QUESTIONS, settings: Settings | None =
 def floors_failures(run_: dict, floors_path: Path = FLOORS) -> list[str]:
     """Headline metrics below the floors recorded in the repo."""
     floors = json.loads(floors_path.read_text(encoding="utf-8")).get(run_["split"], {})
+    if not isinstance(floors, dict):
+        raise ValueError(f"{floors_path}: floors for split {run_['split']!r} must be an object")
     summary = run_["summary"]["full"]
     failures = []
     for key, floor in floors.items():

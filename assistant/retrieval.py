@@ -98,8 +98,10 @@ class Retriever:
         self.report_numbers = frozenset(numbers(all_text))
         #: unit id -> [(row in index.sentence_vectors, sentence)]
         self.sentence_owners: dict[str, list[tuple[int, str]]] = {}
-        for row, (position, sentence) in enumerate(unit_sentences(index.units)):
+        owners = unit_sentences(index.units)
+        for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
+        self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         return self.search(question, k).passages
@@ -141,6 +143,14 @@ class Retriever:
         fused = np.zeros(n, dtype=np.float64)
         for rank, (i, _) in enumerate(self.index.search(query, s.candidates)):
             fused[i] += s.dense_weight / (s.rrf_k + rank + 1)
+        if s.sentence_weight:
+            # A paragraph also ranks by its single closest sentence: a long paragraph's vector
+            # blurs the one fact a question asks about.
+            best = np.full(n, -1.0)
+            np.maximum.at(best, self._sentence_unit, self.index.sentence_vectors @ query)
+            for rank, i in enumerate(np.argsort(-best, kind="stable")[: s.candidates]):
+                if best[i] > -1.0:
+                    fused[i] += s.sentence_weight / (s.rrf_k + rank + 1)
         lexical = self.lexical.scores(question_search_text(question))
         order = np.argsort(-lexical, kind="stable")[: s.candidates]
         for rank, i in enumerate(order):

@@ -84,7 +84,7 @@ document.addEventListener('click', function (event) {
 
 def escape_user_text(text: str) -> str:
     """Text shown as typed: HTML escaped and markdown neutralised (no links, no images)."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=True))
+    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
 
 
 def answer_markdown(result: Answer) -> str:

@@ -13,3 +13,47 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def mini_report_text() -> str:
     return (FIXTURES / "mini_report.md").read_text(encoding="utf-8")
+
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """A real `assistant serve` in a subprocess, on a free local port; stopped after the session."""
+    port = _free_port()
+    env = {**os.environ, "ASSISTANT_PORT": str(port), "ASSISTANT_HOST": "127.0.0.1"}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    started, lines = time.monotonic(), []
+    try:
+        while time.monotonic() - started < 180:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                raise RuntimeError("the server exited:\n" + "".join(lines))
+            lines.append(line)
+            if m := re.search(r"Chat ready in ([\d.]+) s at (http://\S+)", line):
+                print(f"\nserver started in {m.group(1)} s at {m.group(2)}")
+                yield m.group(2).rstrip("/")
+                break
+        else:
+            raise RuntimeError("the server did not start in 180 s:\n" + "".join(lines))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,74 @@
+"""The chat in a real browser: Debian's Chromium driven by Playwright (never `playwright install`)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def page(server_url):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not __import__("os").path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed (make browser-deps)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server_url + "/", wait_until="networkidle", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def _ask(page, question: str):
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_ask_click_citation_see_paragraph(page):
+    _ask(page, "Combien d'États sont parties à la Convention contre la corruption ?")
+    citation = page.locator("#chat a.cite").first
+    citation.wait_for(timeout=30_000)
+    assert citation.inner_text() == "§46"
+    citation.click()
+    card = page.locator("#src-46")
+    card.wait_for(state="visible", timeout=5_000)
+    assert card.evaluate("el => el.open") is True
+    assert "187 parties" in card.inner_text()
+    assert "187 parties" in card.locator("mark").first.inner_text()  # the quoted sentence, highlighted
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-citation.png"), full_page=True)
+
+
+def test_read_around_opens_the_report_at_the_paragraph(page):
+    page.locator("#src-46 a.goto").click()
+    paragraph = page.locator("#report-p46")
+    paragraph.wait_for(state="visible", timeout=5_000)
+    assert paragraph.inner_text().startswith("46.")
+    page.get_by_role("tab", name="Chat").click()
+
+
+@pytest.mark.parametrize("payload", [
+    "<script>window.__xss = 1</script>Combien de parties ?",
+    "<img src=x onerror=\"window.__xss = 1\"> how many parties?",
+    "[cliquez](javascript:window.__xss=1) ![x](javascript:window.__xss=1) combien ?",
+])
+def test_user_input_cannot_inject_markup(page, payload):
+    _ask(page, payload)
+    bubbles = page.locator("#chat .message")
+    page.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n",
+                           arg=bubbles.count() + 2, timeout=30_000)
+    assert page.evaluate("window.__xss") is None
+    chat = page.locator("#chat")
+    assert chat.locator("script").count() == 0
+    assert chat.locator("img[src='x']").count() == 0
+    assert chat.locator("a[href^='javascript']").count() == 0

@@ -1,0 +1,135 @@
+"""The evaluation suite: the reference questions themselves, the file loader, the metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+
+import pytest
+
+from assistant import load_report
+from assistant.evaluate import (
+    QUESTIONS,
+    Question,
+    QuestionFileError,
+    _answer_metrics,
+    _contains_fact,
+    _rank_metrics,
+    check_questions,
+    floors_failures,
+    load_questions,
+)
+from assistant.records import Answer, Passage
+
+REPORT = load_report()
+
+
+def test_reference_questions_check_out_against_the_report():
+    """Every gold paragraph exists and every key fact stands in a gold paragraph."""
+    assert check_questions(load_questions(), REPORT) == []
+
+
+def test_reference_questions_cover_what_the_issue_asks():
+    qs = load_questions()
+    assert len(qs) >= 100
+    langs = Counter(q.lang for q in qs)
+    assert 0.3 <= langs["en"] / len(qs) <= 0.5
+    assert set(Counter(q.type for q in qs)) == {"number", "name", "descriptive", "reworded", "multi",
+                                                "section", "unanswerable"}
+    assert {q.split for q in qs} == {"dev", "test"}
+    gold = {g for q in qs for g in q.gold}
+    top_sections = {REPORT.paragraph(g).section[0] for g in gold}
+    assert len(top_sections) == len({p.section[0] for p in REPORT.paragraphs})  # every section I-VI
+    after_break = {p.number for p in REPORT.paragraphs if p.split_by_page_break}
+    assert len(gold & after_break) >= 5
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"id": "x", "lang": "fr"', "not valid JSON"),
+    ('{"id": "x", "lang": "fr", "type": "number", "question": "q?"}', "missing or malformed field"),
+    ('{"id": "x", "lang": "de", "type": "number", "question": "q?", "gold": [1]}', "lang 'de'"),
+    ('{"id": "x", "lang": "fr", "type": "poem", "question": "q?", "gold": [1]}', "type 'poem'"),
+    ('{"id": "x", "lang": "fr", "type": "number", "question": "q?", "gold": []}', "needs gold"),
+    ('{"id": "x", "lang": "fr", "type": "unanswerable", "question": "q?", "gold": [3]}', "cannot have gold"),
+    ('{"id": "x", "lang": "fr", "type": "number", "question": "q?", "gold": ["a"]}', "malformed"),
+])
+def test_malformed_question_files_name_the_line(tmp_path, line, message):
+    good = '{"id": "ok", "lang": "fr", "type": "number", "question": "q?", "gold": [1]}'
+    path = tmp_path / "q.jsonl"
+    path.write_text(good + "\n\n" + line + "\n")
+    with pytest.raises(QuestionFileError, match=message) as info:
+        load_questions(path)
+    assert f"{path}:3:" in str(info.value)
+
+
+def test_duplicate_ids_and_empty_files(tmp_path):
+    row = '{"id": "a", "lang": "fr", "type": "number", "question": "q?", "gold": [1]}'
+    (tmp_path / "dup.jsonl").write_text(row + "\n" + row + "\n")
+    with pytest.raises(QuestionFileError, match=":2: duplicate id a"):
+        load_questions(tmp_path / "dup.jsonl")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(QuestionFileError, match="no questions"):
+        load_questions(tmp_path / "empty.jsonl")
+    with pytest.raises(QuestionFileError, match="cannot read"):
+        load_questions(tmp_path / "missing.jsonl")
+
+
+@pytest.mark.parametrize("text, fact, found", [
+    ("il y avait 338 196 utilisateurs", "338 196", True),
+    ("il y avait 338\u00a0196 utilisateurs", "338 196", True),
+    ("338,196 users", "338 196", True),
+    ("une hausse de 20,8 %", "20,8", True),
+    ("une hausse de 20.8 per cent", "20,8", True),
+    ("8,8 millions de dollars", "8,8 millions", True),
+    ("8,8 milliards", "8,8 millions", False),
+    ("à ABOU DHABI", "Abou Dhabi", True),
+    ("en 2019", "2018", False),
+])
+def test_fact_matching(text, fact, found):
+    assert _contains_fact(text, fact) is found
+
+
+def _q(**kw) -> Question:
+    base = dict(id="t", lang="fr", type="number", split="test", question="?", gold=(46,), answer="",
+                key_facts=("187",))
+    return Question(**{**base, **kw})
+
+
+def _p(n: int | None, section=("x",), kind="paragraph") -> Passage:
+    return Passage(paragraph=n, section=section, text="", score=1.0, kind=kind)
+
+
+def test_rank_metrics_exact_values():
+    m = _rank_metrics(_q(gold=(46, 47)), [_p(1), _p(46), _p(2), _p(47)] + [_p(i) for i in range(3, 9)], REPORT)
+    assert m["hit1"] == 0.0 and m["hit5"] == 1.0 and m["recall5"] == 1.0 and m["mrr10"] == 0.5
+    assert m["ndcg10"] == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3)))
+    m = _rank_metrics(_q(gold=(46,)), [_p(i) for i in range(1, 11)], REPORT)
+    assert (m["hit5"], m["mrr10"], m["ndcg10"]) == (0.0, 0.0, 0.0)
+
+
+def test_section_heading_counts_for_section_questions():
+    heading = REPORT.paragraph(76).section[:2]
+    units = [_p(None, heading, "heading"), _p(76)]
+    assert _rank_metrics(_q(type="section", gold=(76, 77)), units, REPORT)["hit1"] == 1.0
+    assert _rank_metrics(_q(type="number", gold=(76, 77)), units, REPORT)["hit1"] == 0.0
+
+
+def test_answer_metrics_catch_ungrounded_numbers():
+    a = Answer(question="?", text="Selon le rapport : « 187 parties et 999 autres » (§46)", citations=[46],
+               passages=[], abstained=False)
+    m = _answer_metrics(_q(), a, REPORT)
+    assert m["number_violations"] == ["999"]
+    assert m["citation_precision"] == 1.0 and m["citation_recall"] == 1.0 and m["fact_coverage"] == 1.0
+    wrong = Answer(question="?", text="« x » (§20)", citations=[20], passages=[], abstained=False)
+    m = _answer_metrics(_q(), wrong, REPORT)
+    assert m["citation_precision"] == 0.0 and m["citation_recall"] == 0.0 and m["fact_coverage"] == 0.0
+
+
+def test_floors(tmp_path):
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"test": {"hit@5": 0.9, "lang:en/hit@5": 0.9, "number_violations": 0}}))
+    run = {"split": "test", "summary": {"full": {"overall": {"hit@5": 0.95, "number_violations": 1},
+                                                 "lang:en": {"hit@5": 0.85}}}}
+    assert floors_failures(run, floors) == ["lang:en/hit@5 = 0.85 < floor 0.9",
+                                            "number_violations = 1 > ceiling 0"]
