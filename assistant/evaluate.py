@@ -3,8 +3,10 @@ latency; with BM25-only and dense-only baselines side by side.
 
 Definitions (also printed in every report):
 - Ranks count the paragraphs among the top units (a heading or the summary takes a slot but is
-  not a paragraph, except that for a question about a section its heading counts as a hit). Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs
-  among the top 5, over min(gold paragraphs, 5) (a section question has up to 13 gold). MRR@10 and nDCG@10 (binary gains) over the top 10.
+  not a paragraph, except that for a question about a section its heading counts as a hit).
+  Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs among the top 5, over
+  min(gold paragraphs, 5) (a section question has up to 13 gold). MRR@10 and nDCG@10 (binary
+  gains) over the top 10; a paragraph counts once.
 - Citation precision: cited paragraphs that are gold or contain a key fact, over all cited.
   Citation recall: for a multi-paragraph question, the share of its gold paragraphs cited; for
   any other, 1 if a gold paragraph is cited (their gold lists alternatives).
@@ -291,10 +293,10 @@ BASELINES = {"bm25": {"dense_weight": 0.0}, "dense": {"lexical_weight": 0.0}}
 
 
 def run(split: str = "test", path: Path = QUESTIONS, settings: Settings | None = None,
-        baselines: bool = True, progress: bool = False) -> dict:
+        baselines: bool = True, progress: bool = False, limit: int | None = None) -> dict:
     """Evaluate the full system (and the baselines) on a split; returns the JSON-ready run."""
     settings = settings or Settings.from_env()
-    questions = load_questions(path, split=None if split == "all" else split)
+    questions = load_questions(path, split=None if split == "all" else split)[:limit]
     systems = {"full": evaluate_system(questions, settings, with_answers=True, progress=progress)}
     if baselines:
         for name, change in BASELINES.items():
@@ -304,7 +306,8 @@ def run(split: str = "test", path: Path = QUESTIONS, settings: Settings | None =
     model = resolve_model(settings, convert_if_missing=False)
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "split": split, "questions_file": str(path), "n": len(questions),
+        "split": split if limit is None else f"{split}-first{limit}", "questions_file": str(path),
+        "n": len(questions),
         "settings": settings.public_dict(), "model": {"id": model.id, "sha256": model.sha256,
                                                       "source": model.source},
         "summary": {name: summarise(rs, questions) for name, rs in systems.items()},
@@ -317,6 +320,8 @@ def floors_failures(run_: dict, floors_path: Path = FLOORS) -> list[str]:
     floors = json.loads(floors_path.read_text(encoding="utf-8")).get(run_["split"], {})
     if not isinstance(floors, dict):
         raise ValueError(f"{floors_path}: floors for split {run_['split']!r} must be an object")
+    if not floors:
+        return [f"no floors are recorded for split {run_['split']!r} in {floors_path}"]
     summary = run_["summary"]["full"]
     failures = []
     for key, floor in floors.items():

@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import logging
 import os
+import queue
 import re
+import threading
 import time
 from dataclasses import asdict
 
@@ -174,17 +176,41 @@ def build_app(settings: Settings):
               f"{html.escape(report.date)}{symbol} · réponses citées par paragraphe (§) · "
               f"questions en français ou en anglais</span>")
 
-    def respond(message: str, history: list[dict], k: int):
+    def respond(message: str, history: list[dict], k: int, generative: bool):
+        """A generator: streams generated tokens when the generative mode is on, then the
+        verified answer (what is streamed is replaced by what passed verification)."""
         message = message or ""
-        previous = [m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)]
+        previous = [_unescape(m["content"]) for m in history
+                    if m.get("role") == "user" and isinstance(m.get("content"), str)]
         shown = history + [{"role": "user", "content": escape_user_text(message)}]
-        try:
-            result = answer(message, settings, history=[_unescape(q) for q in previous], k=int(k))
-        except ValueError as exc:  # bad input: say so in the chat, keep the conversation
-            reply = f"⚠️ {escape_user_text(str(exc))}"
-            return "", shown + [{"role": "assistant", "content": reply}], "", None
-        return ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
-                sources_html(result, report), asdict(result))
+        use = settings.replace(k=int(k), llm=settings.llm if generative else None)
+        tokens: queue.Queue = queue.Queue()
+        outcome: dict = {}
+
+        def work():
+            try:
+                outcome["answer"] = answer(message, use, history=previous,
+                                           on_token=tokens.put if use.llm else None)
+            except ValueError as exc:  # bad input: said in the chat, the conversation is kept
+                outcome["error"] = exc
+            except Exception:  # never a traceback in the page; the log has it
+                log.exception("answer failed")
+                outcome["error"] = RuntimeError("internal error; see the server log")
+            finally:
+                tokens.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        streamed = ""
+        while (token := tokens.get()) is not None:
+            streamed += token
+            yield "", shown + [{"role": "assistant", "content": escape_user_text(streamed) + " …"}], "", None
+        if "error" in outcome:
+            reply = f"⚠️ {escape_user_text(str(outcome['error']))}"
+            yield "", shown + [{"role": "assistant", "content": reply}], "", None
+            return
+        result = outcome["answer"]
+        yield ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
+               sources_html(result, report), asdict(result))
 
     def ask_api(question: str, k: int = 5) -> dict:
         """One question in, the whole Answer out (for gradio_client)."""
@@ -203,15 +229,18 @@ def build_app(settings: Settings):
                 gr.Examples(EXAMPLES, inputs=box, label="Exemples / Examples")
                 with gr.Accordion("Réglages / Settings", open=False):
                     k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages retrieved / passages récupérés")
-                    gr.Markdown("Generative mode: " + (f"`{html.escape(settings.llm)}`" if settings.llm else
-                                                       "not configured (extractive answers, offline)."))
+                    generative = gr.Checkbox(
+                        value=False, interactive=bool(settings.llm),
+                        label="Mode génératif / Generative mode" + (
+                            f" ({settings.llm.split(':', 1)[0]})" if settings.llm else
+                            " — not configured (set ASSISTANT_LLM); answers are extractive"))
                 sources = gr.HTML(elem_id="sources")
                 details = gr.JSON(visible=False)
                 clear = gr.Button("Nouvelle conversation / New conversation", size="sm")
             with gr.Tab("Rapport complet / Full report", id="report"):
                 gr.HTML(report_html(report))
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, k], [box, chatbot, sources, details], api_name=False)
+            trigger(respond, [box, chatbot, k, generative], [box, chatbot, sources, details], api_name=False)
         clear.click(lambda: ([], "", None), None, [chatbot, sources, details], api_name=False)
         gr.api(ask_api, api_name="ask")
     return demo

@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,14 +19,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def mini_report_text() -> str:
     return (FIXTURES / "mini_report.md").read_text(encoding="utf-8")
-
-
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

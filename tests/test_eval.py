@@ -10,7 +10,6 @@ import pytest
 
 from assistant import load_report
 from assistant.evaluate import (
-    QUESTIONS,
     Question,
     QuestionFileError,
     _answer_metrics,

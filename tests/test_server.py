@@ -37,7 +37,9 @@ def test_api_answers_match_answer(client, question):
 
 
 def test_api_bad_input_is_an_error_not_a_crash(client):
-    with pytest.raises(Exception):  # gradio_client surfaces the server's ValueError as AppError
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError):  # the server's ValueError, surfaced to the client
         client.predict("   ", 5, api_name="/ask")
     assert client.predict(QUESTIONS[0], 5, api_name="/ask")["citations"]  # the server still serves
 

@@ -1,0 +1,94 @@
+"""The generative mode: verification with a scripted chat model (fast), and a real local model
+(marked ``llm``: needs the extras ``llm`` and ``llm-test-model``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from assistant import answer, generate, load_report
+from assistant.answering import numbers_outside_citations
+from assistant.settings import Settings
+from assistant.text import numbers
+
+REPORT = load_report()
+QUESTION = "Combien d'États sont parties à la Convention contre la corruption ?"
+
+
+def _with_model(monkeypatch, *responses: str) -> Settings:
+    fake = FakeListChatModel(responses=list(responses))
+    monkeypatch.setattr(generate, "chat_model", lambda spec, threads=2: fake)
+    return Settings(llm="fake:scripted")
+
+
+@pytest.mark.model
+def test_a_verified_generated_answer(monkeypatch):
+    settings = _with_model(monkeypatch, "La Convention contre la corruption comptait 187 parties (§46).")
+    a = answer(QUESTION, settings)
+    assert a.mode == "generative" and a.citations == [46] and a.warnings == []
+    assert a.text == "La Convention contre la corruption comptait 187 parties (§46)."
+
+
+@pytest.mark.model
+def test_invented_citations_and_unsupported_numbers_are_removed(monkeypatch):
+    settings = _with_model(monkeypatch,
+                           "La Convention comptait 187 parties (§46, §99). Elle en aura 250 en 2030 (§46). "
+                           "Le rapport le dit sans source.")
+    a = answer(QUESTION, settings)
+    assert a.citations == [46] and "§99" not in a.text and "250" not in a.text and "sans source" not in a.text
+    assert any("not retrieved" in w for w in a.warnings)
+    assert any("numbers" in w for w in a.warnings) and any("without a valid citation" in w for w in a.warnings)
+    cited = " ".join(REPORT.paragraph(n).text for n in a.citations)
+    assert all(n in numbers(cited) for n in numbers(numbers_outside_citations(a.text)))
+
+
+@pytest.mark.model
+def test_nothing_verified_falls_back_to_the_extractive_answer(monkeypatch):
+    settings = _with_model(monkeypatch, "Il y a 999 parties (§46).")
+    a = answer(QUESTION, settings)
+    assert a.mode == "extractive" and 46 in a.citations and "187" in a.text
+    assert any("extractive answer shown" in w for w in a.warnings)
+
+
+@pytest.mark.model
+def test_the_model_saying_not_in_the_report_is_an_abstention(monkeypatch):
+    settings = _with_model(monkeypatch, "Le rapport ne le dit pas.")
+    a = answer("Qui a gagné le prix Nobel ?", settings)
+    assert a.abstained and a.citations == [] and a.mode == "generative"
+
+
+@pytest.mark.model
+def test_tokens_stream_to_the_caller(monkeypatch):
+    settings = _with_model(monkeypatch, "La Convention comptait 187 parties (§46).")
+    tokens: list[str] = []
+    a = answer(QUESTION, settings, on_token=tokens.append)
+    assert len(tokens) > 3 and "".join(tokens) == "La Convention comptait 187 parties (§46)."
+    assert a.citations == [46]
+
+
+def test_unknown_llm_setting_is_a_clear_error():
+    generate.chat_model.cache_clear()
+    with pytest.raises(ValueError, match="unknown llm setting"):
+        generate.chat_model("gpt:whatever")
+
+
+@pytest.mark.llm
+@pytest.mark.model
+@pytest.mark.parametrize("question, paragraph, fact", [
+    (QUESTION, 46, "187"),
+    ("How many victims of trafficking were identified in Malawi?", 41, "228"),
+])
+def test_real_local_model(question, paragraph, fact):
+    # `make test` installs the runtime and the model; elsewhere (a bare pytest) they may be missing.
+    if importlib.util.find_spec("llama_cpp") is None and not os.environ.get("CI"):
+        pytest.skip("llama-cpp-python is not installed (make test installs it)")
+    path = generate.packaged_gguf("qwen2.5-coder-0.5b-instruct", Settings())
+    a = answer(question, Settings(llm=f"llamacpp:{path}"))
+    # Whatever the small model wrote, what is shown passed verification (or is the fallback).
+    assert a.mode in ("generative", "extractive") and (a.abstained or a.citations)
+    cited = " ".join(REPORT.paragraph(n).text for n in a.citations)
+    assert all(n in numbers(cited) for n in numbers(numbers_outside_citations(a.text)))
+    assert set(a.citations) <= {p.paragraph for p in a.passages}
