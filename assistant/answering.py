@@ -285,6 +285,13 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
                          and c is not first and holds(c.sentence)), None)
             if same is not None and same not in chosen:
                 chosen.insert(1, same)
+    # A sentence rarely says everything: the best paragraph's next-best sentence, when close.
+    if len(parts) < 2 and settings.same_paragraph_margin > 0:
+        first = chosen[0]
+        second = next((c for c in candidates if c.passage.paragraph == first.passage.paragraph
+                       and c is not first and c not in chosen), None)
+        if second is not None and second.score >= first.score - settings.same_paragraph_margin:
+            chosen.append(second)
     for c in candidates[1:]:
         if len(chosen) >= settings.max_quotes:
             break

@@ -251,7 +251,10 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
                     progress: bool = False) -> list[QuestionResult]:
     report = load_report(settings=settings)
     retriever = get_retriever(settings)
-    answer(questions[0].question, settings)  # warm-up: first-call costs are not latency
+    try:  # warm-up: first-call costs are not latency; a failure here is counted below
+        answer(questions[0].question, settings)
+    except Exception:
+        pass
     results = []
     iterator = questions
     if progress:

@@ -15,7 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .index import Index, ensure_index, unit_sentences
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokenize
 from .records import Passage, Unit
 from .settings import Settings
 from .text import fold, numbers, question_search_text
@@ -50,8 +50,9 @@ class StructuralRef:
     heading: str | None = None  # a heading label such as "IV.E"
 
 
-def structural_reference(question: str, headings: set[str]) -> StructuralRef:
-    """Paragraph numbers or a section label that the question names, if any."""
+def structural_reference(question: str, headings: dict[str, str]) -> StructuralRef:
+    """Paragraph numbers or a section label that the question names, if any. ``headings`` maps
+    labels ("IV.E") to titles ("E. Collecte de données…")."""
     paragraphs = tuple(int(n) for n in _PARAGRAPH_REF.findall(question))
     label = None
     if m := _DOTTED.search(question):
@@ -68,9 +69,27 @@ def structural_reference(question: str, headings: set[str]) -> StructuralRef:
         elif letter:  # "part E": the first top-level section that has it
             label = next((h for h in sorted(headings) if h.endswith(f".{letter.group(1)}")
                           and h.count(".") == 1), None)
+    if label is None and _SECTION_INTENT.search(question):
+        label = _heading_named_by_title(question, headings)
     while label and label not in headings:  # "IV.E.9" -> "IV.E"
         label = label.rpartition(".")[0] or None
     return StructuralRef(paragraphs, label)
+
+
+# "What does the introduction say?", "De quoi traitent les observations finales ?": a question
+# about a part of the report named by its title rather than its number.
+_SECTION_INTENT = re.compile(
+    r"\b(?:que (?:dit|disent|couvre|couvrent|contient|contiennent)|de quoi (?:traite|traitent|parle|parlent)|"
+    r"quel est (?:le sujet|le contenu)|what (?:does|do) .{0,60}\b(?:say|cover|contain|deal with)|"
+    r"what is .{0,40} about)\b", re.IGNORECASE)
+
+
+def _heading_named_by_title(question: str, headings: dict[str, str]) -> str | None:
+    """The most specific heading whose whole title (its words, stemmed) stands in the question."""
+    asked = set(tokenize(question))
+    named = [label for label, title in headings.items()
+             if (words := set(tokenize(re.sub(r"^\S+\.\s+", "", title)))) and words <= asked]
+    return max(named, key=lambda label: (len(set(tokenize(headings[label]))), label.count(".")), default=None)
 
 
 @dataclass
@@ -91,7 +110,7 @@ class Retriever:
         self.settings = settings
         self.lexical = LexicalIndex(index.units)
         self._position = {u.id: i for i, u in enumerate(index.units)}
-        self._headings = {u.id[2:] for u in index.units if u.kind == "heading"}
+        self._headings = {u.id[2:]: u.section[-1] for u in index.units if u.kind == "heading"}
         all_text = " ".join(u.text for u in index.units)
         #: Every word of the report, folded; every number of the report, normalised.
         self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))

@@ -59,6 +59,10 @@ class Settings:
     # A second paragraph's sentence is quoted too when it scores within this margin of the best
     # (an answer spread over two paragraphs). Tuned on evals dev.
     runner_up_margin: float = 0.005
+    # The best paragraph's second sentence is quoted too when it scores within this margin of
+    # the best sentence. On evals dev, key-fact coverage rose from 0.83 (never) to 0.92 at 0.1
+    # with citation precision unchanged (the same paragraph is cited).
+    same_paragraph_margin: float = 0.1
     # Optional chat model for the generative mode, e.g. "llamacpp:/path/model.gguf",
     # "ollama:qwen2.5:1.5b", "openai:http://localhost:8000/v1|model". None = extractive only.
     llm: str | None = None

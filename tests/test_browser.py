@@ -22,9 +22,13 @@ def page(server_url):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.external_requests = []
+        page.on("request", lambda r: r.url.startswith((server_url, "data:", "blob:"))
+                or page.external_requests.append(r.url))
         page.goto(server_url + "/", wait_until="networkidle", timeout=60_000)
         yield page
         browser.close()
+
 
 
 def _ask(page, question: str):
@@ -71,3 +75,8 @@ def test_user_input_cannot_inject_markup(page, payload):
     assert chat.locator("script").count() == 0
     assert chat.locator("img[src='x']").count() == 0
     assert chat.locator("a[href^='javascript']").count() == 0
+
+
+def test_the_page_loaded_nothing_from_outside(page):
+    """After all the above: no web fonts, CDN or analytics (the chat must work air-gapped)."""
+    assert page.external_requests == []

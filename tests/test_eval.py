@@ -132,3 +132,28 @@ def test_floors(tmp_path):
                                                  "lang:en": {"hit@5": 0.85}}}}
     assert floors_failures(run, floors) == ["lang:en/hit@5 = 0.85 < floor 0.9",
                                             "number_violations = 1 > ceiling 0"]
+
+
+@pytest.mark.model
+def test_an_answer_that_raises_is_a_failed_question_not_a_crashed_run(monkeypatch, tmp_path):
+    from assistant import evaluate
+    from assistant.answering import answer as real_answer
+
+    path = tmp_path / "q.jsonl"
+    rows = [{"id": "a", "lang": "fr", "type": "number", "split": "test", "gold": [46], "key_facts": ["187"],
+             "question": "Combien d'États sont parties à la Convention contre la corruption ?"},
+            {"id": "b", "lang": "fr", "type": "number", "split": "test", "gold": [41], "key_facts": ["228"],
+             "question": "Combien de victimes de la traite ont été identifiées au Malawi ?"}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+
+    def flaky(question, settings=None, **kw):
+        if "Malawi" in question:
+            raise RuntimeError("boom")
+        return real_answer(question, settings, **kw)
+
+    monkeypatch.setattr(evaluate, "answer", flaky)
+    run = evaluate.run(split="test", path=path, baselines=False)
+    by_id = {q["id"]: q for q in run["questions"]["full"]}
+    assert by_id["a"]["error"] is None and by_id["a"]["fact_coverage"] == 1.0
+    assert "RuntimeError: boom" in by_id["b"]["error"] and by_id["b"]["fact_coverage"] == 0.0
+    assert run["summary"]["full"]["overall"]["errors"] == 1

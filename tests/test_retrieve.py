@@ -12,7 +12,10 @@ from assistant.settings import Settings
 
 pytestmark = pytest.mark.model
 
-HEADINGS = {"I", "IV", "IV.A", "IV.A.1", "IV.E", "IV.F", "IV.F.3", "V", "V.6", "VI"}
+HEADINGS = {"I": "I. Introduction", "IV": "IV. Mesures prises par l'Office", "IV.A": "A. Renforcement",
+            "IV.A.1": "1. Criminalité transnationale organisée", "IV.E": "E. Collecte de données",
+            "IV.F": "F. Travaux entrepris", "IV.F.3": "3. Cybercriminalité", "V": "V. Gouvernance",
+            "V.6": "6. Situation financière de l'Office", "VI": "VI. Observations finales"}
 
 
 @pytest.mark.parametrize("question, paragraphs, heading", [
@@ -25,6 +28,10 @@ HEADINGS = {"I", "IV", "IV.A", "IV.A.1", "IV.E", "IV.F", "IV.F.3", "V", "V.6", "
     ("What does section V deal with?", (), "V"),
     ("Combien d'États parties ?", (), None),
     ("Where did I put it?", (), None),  # "I" alone is not section I
+    ("Que dit l'introduction du rapport ?", (), "I"),
+    ("De quoi traitent les observations finales ?", (), "VI"),
+    ("Que dit le rapport sur la cybercriminalité ?", (), "IV.F.3"),
+    ("Combien de praticiens ont été formés à la cybercriminalité ?", (), None),  # a fact, not a section
 ])
 def test_structural_references(question, paragraphs, heading):
     ref = structural_reference(question, HEADINGS)
