@@ -120,8 +120,10 @@ class Embedder:
 
     def __init__(self, model: ResolvedModel, threads: int = 2):
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        transformers.utils.logging.disable_progress_bar()  # a bar per load is noise in logs and tests
         torch.set_num_threads(max(1, threads))
         self.model = model
         self._st = SentenceTransformer(str(model.path), device="cpu", local_files_only=True)
