@@ -56,8 +56,16 @@ def test_nothing_verified_falls_back_to_the_extractive_answer(monkeypatch):
 @pytest.mark.model
 def test_the_model_saying_not_in_the_report_is_an_abstention(monkeypatch):
     settings = _with_model(monkeypatch, "Le rapport ne le dit pas.")
-    a = answer("Qui a gagné le prix Nobel ?", settings)
+    a = answer("Qui a gagné le prix Nobel de la paix 2019 ?", settings)
     assert a.abstained and a.citations == [] and a.mode == "generative"
+
+
+@pytest.mark.model
+def test_a_model_abstention_the_paragraphs_contradict_shows_the_evidence(monkeypatch):
+    settings = _with_model(monkeypatch, "Le rapport ne le dit pas.")
+    a = answer(QUESTION, settings)
+    assert not a.abstained and a.mode == "extractive" and 46 in a.citations
+    assert any("extractive answer shown" in w for w in a.warnings)
 
 
 @pytest.mark.model
