@@ -175,6 +175,7 @@ def _direct_answer(found: Retrieval, language: str) -> Answer | None:
 
 def _score_sentences(retriever: Retriever, found: Retrieval, question: str | None = None,
                      query_vector=None) -> list[_Candidate]:
+    settings = retriever.settings
     """Every sentence of the retrieved paragraphs, scored against the question (or one part of
     it): closeness in meaning, shared words, whether it holds what is asked (a count, a date),
     and the rank of its paragraph."""
@@ -191,7 +192,7 @@ def _score_sentences(retriever: Retriever, found: Retrieval, question: str | Non
         for row, sentence in retriever.sentence_owners.get(passage.unit_id, []):
             cosine = float(index.sentence_vectors[row] @ query_vector)
             overlap = len(question_tokens & set(tokenize(sentence))) / max(1, len(question_tokens))
-            score = cosine + 0.10 * overlap + 0.03 * passage.score / top - 0.005 * rank
+            score = cosine + 0.10 * overlap + settings.passage_rank_weight * passage.score / top - 0.005 * rank
             for holds in asked:
                 score += 0.03 if holds(sentence) else -0.05
             out.append(_Candidate(passage, sentence, score, overlap, cosine, row))
