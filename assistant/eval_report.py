@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from . import evaluate
+from .files import atomic_write
 
 RETRIEVAL = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 ANSWERS = ("citation_precision", "citation_recall", "fact_coverage", "abstained_unanswerable",
@@ -84,20 +83,8 @@ def chart(run: dict, path: Path) -> None:
     ax.set_title(f"Retrieval by question type and language — split {run['split']}")
     ax.legend()
     fig.tight_layout()
-    _atomic(path, lambda p: fig.savefig(p, format="png", dpi=110))
+    atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
     plt.close(fig)
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(run: dict, folder: Path = evaluate.RESULTS) -> dict[str, Path]:
@@ -106,9 +93,9 @@ def save(run: dict, folder: Path = evaluate.RESULTS) -> dict[str, Path]:
     paths = {}
     for name in (f"{stamp}-{run['split']}", f"latest-{run['split']}"):
         json_path, md_path, png_path = (folder / f"{name}.{ext}" for ext in ("json", "md", "png"))
-        _atomic(json_path, lambda p: Path(p).write_text(json.dumps(_without_nan(run), indent=1),
+        atomic_write(json_path, lambda p: Path(p).write_text(json.dumps(_without_nan(run), indent=1),
                                                         encoding="utf-8"))
-        _atomic(md_path, lambda p: Path(p).write_text(markdown(run), encoding="utf-8"))
+        atomic_write(md_path, lambda p: Path(p).write_text(markdown(run), encoding="utf-8"))
         chart(run, png_path)
         paths = {"json": json_path, "markdown": md_path, "chart": png_path}
     return paths

@@ -16,7 +16,6 @@ warning saying so).
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
+from .files import atomic_write
 from .records import Answer
 from .retrieval import Retrieval
 from .settings import Settings
@@ -129,13 +129,13 @@ def packaged_gguf(name: str, settings: Settings) -> Path:
     size = sum(p.stat().st_size for p in parts)
     if target.is_file() and target.stat().st_size == size:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".partial")
-    with tmp.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as f:
-                shutil.copyfileobj(f, out, 1 << 24)
-    os.replace(tmp, target)
+    def join(tmp: Path) -> None:
+        with tmp.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 24)
+
+    atomic_write(target, join)
     return target
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedder import Embedder, get_embedder, resolve_model
+from .files import atomic_write
 from .records import Report, Unit
 from .report import load_report
 from .settings import Settings
@@ -82,19 +81,6 @@ def _sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _atomic_write(path: Path, write) -> None:
-    """``write(tmp_path)`` then rename over ``path``: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _expected_manifest(settings: Settings, report: Report) -> dict:
     model = resolve_model(settings, convert_if_missing=False)
     return {"format_version": FORMAT_VERSION, "model_id": model.id, "model_sha256": model.sha256,
@@ -115,15 +101,15 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     folder = settings.index_dir
-    _atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
-    _atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
-    _atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
+    atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+    atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
+    atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
         json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
     manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
                 "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
                 "units_sha256": _sha256_file(folder / UNITS_FILE),
                 "sentences_sha256": _sha256_file(folder / SENTENCES_FILE)}
-    _atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
+    atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
                                                                   encoding="utf-8"))
     return Index(units, index, embedder, manifest, sentence_vectors)
 
