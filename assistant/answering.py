@@ -123,8 +123,8 @@ def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Se
         direct = _direct_answer(found, language)
         if direct is not None:
             return direct
-    candidates = _score_sentences(retriever, found)
-    if not candidates or _should_abstain(retriever, found, candidates):
+    candidates = _score_sentences(retriever, found, settings)
+    if not candidates or _should_abstain(retriever, found):
         return Answer(question=found.question, text=_ABSTAIN_TEXT[language], citations=[],
                       passages=found.passages, abstained=True, language=language, mode="extractive")
     chosen = _choose(candidates, found.question, retriever, found, settings)
@@ -173,9 +173,8 @@ def _direct_answer(found: Retrieval, language: str) -> Answer | None:
     return _quoted_answer(found, language, quotes, mode="direct", preface=preface)
 
 
-def _score_sentences(retriever: Retriever, found: Retrieval, question: str | None = None,
+def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings, question: str | None = None,
                      query_vector=None) -> list[_Candidate]:
-    settings = retriever.settings
     """Every sentence of the retrieved paragraphs, scored against the question (or one part of
     it): closeness in meaning, shared words, whether it holds what is asked (a count, a date),
     and the rank of its paragraph."""
@@ -191,7 +190,7 @@ def _score_sentences(retriever: Retriever, found: Retrieval, question: str | Non
             continue
         for row, sentence in retriever.sentence_owners.get(passage.unit_id, []):
             cosine = float(index.sentence_vectors[row] @ query_vector)
-            overlap = len(question_tokens & set(tokenize(sentence))) / max(1, len(question_tokens))
+            overlap = len(question_tokens & retriever.sentence_tokens[row]) / max(1, len(question_tokens))
             score = cosine + 0.10 * overlap + settings.passage_rank_weight * passage.score / top - 0.005 * rank
             for holds in asked:
                 score += 0.03 if holds(sentence) else -0.05
@@ -217,7 +216,7 @@ def _asked_kinds(question: str) -> list:
     return [holds for asks, holds in kinds if asks.search(question)]
 
 
-def _should_abstain(retriever: Retriever, found: Retrieval, candidates: list[_Candidate]) -> bool:
+def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     """The report does not answer when (tuned on evals dev; see README "Abstention"):
     - the question names a year or figure, or only proper names, that the report never mentions;
     - or no sentence of the report stands out for it: raw similarity is no signal (English
@@ -225,8 +224,7 @@ def _should_abstain(retriever: Retriever, found: Retrieval, candidates: list[_Ca
       question's mean similarity to all its sentences, in standard deviations, is.
     """
     vocabulary = retriever.vocabulary
-    asked_numbers = [n for n in numbers(found.question)]
-    if any(n not in retriever.report_numbers for n in asked_numbers):
+    if any(n not in retriever.report_numbers for n in numbers(found.question)):
         return True
     names = [fold(w) for w in _PROPER_NAME.findall(found.question[1:])]
     names = [w for w in names if w not in _GENERIC_NAMES]
@@ -272,7 +270,7 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
             others = [v for j, v in enumerate(vectors) if j != i]
             # Each part gets the sentence that answers it specifically: a sentence as close to
             # the other parts (a general statement about all of them) is worth less.
-            ranked = sorted(_score_sentences(retriever, found, part, vector), key=lambda c: -(
+            ranked = sorted(_score_sentences(retriever, found, settings, part, vector), key=lambda c: -(
                 c.score - 0.5 * max(float(retriever.index.sentence_vectors[c.row] @ v) for v in others)))
             best = next((c for c in ranked if c.passage.paragraph not in used), None)
             if best is not None:

@@ -182,7 +182,8 @@ def _answer_metrics(q: Question, a: Answer, report: Report) -> dict:
     gold = set(q.gold)
     def supports(n: int) -> bool:
         return n in gold or any(_contains_fact(report.paragraph(n).text, f) for f in q.key_facts)
-    valid = [n for n in cited if n in {p.number for p in report.paragraphs}]
+    existing = {p.number for p in report.paragraphs}
+    valid = [n for n in cited if n in existing]
     precision = (sum(supports(n) for n in valid) / len(cited)) if cited else math.nan
     if not q.answerable:
         recall = math.nan

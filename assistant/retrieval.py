@@ -121,6 +121,8 @@ class Retriever:
         for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
+        #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
+        self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         return self.search(question, k).passages
