@@ -15,20 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .conversation import standalone_question
+from .glossary import glossary
 from .lexical import tokenize
 from .records import Answer, Passage, Quote
 from .retrieval import Retrieval, Retriever, check_question, get_retriever
 from .settings import Settings
-from .text import fold, numbers, question_search_text, sentences
+from .text import detect_language, fold, numbers, question_search_text, sentences
 
 CITATION = re.compile(r"§(\d{1,3})")
-
-_EN_WORDS = frozenset("""the what how which who whom where when why does did do is are was were has have
-of and to in on for with by about from many much report say says any this that there their its it
-an a be been say tell give""".split())
-_FR_WORDS = frozenset("""le la les des du de quel quelle quels quelles combien où quand qui est sont
-ont que qu dans pour sur par et au aux une un rapport ce cette ces il elle ils se sa son ses leur
-leurs été fait dit""".split())
 
 # What kind of thing the question asks for, by language-independent patterns.
 _ASKS_NUMBER = re.compile(
@@ -49,6 +43,17 @@ _COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d  ,.]*|\b(?:deux|trois|quatre|ci
 # Numbers that name things rather than count them: resolutions (74/177), "n° 16", "article 11".
 _REFERENCES = re.compile(r"\b\d+/\d+(?:/\d+)*\b|\bn°\s*\d+|\b(?:article|chapitre|indicateurs?)\s+[\d.]+",
                          re.IGNORECASE)
+# What a count question counts: the words after "combien de" / "how many", up to the verb.
+_COUNTED = re.compile(
+    r"\bcombien\s+(?:de|d['’])\s*(?P<fr>.+?)(?=\s+(?:ont|a|avait|avaient|sont|est|étaient|était|sera|seront|"
+    r"se|s['’]|l['’]|la|le|les|au|aux|à|en|par|pour|dans|sur|ce|cette|il|elle|ils|elles)\b|\s*[?,;]|$)"
+    r"|\bhow many\s+(?P<en>.+?)(?=\s+(?:were|was|did|does|do|have|has|had|are|is|will|can|could|would|of|for|in|"
+    r"on|at|by|with|from|to|under|that|which|who|the|a|an|\w+ed)\b|\s*[?,;]|$)", re.IGNORECASE)
+# "How many people…" may be answered by "1 800 practitioners": a count of anyone is not checked.
+_ANYONE = r"people|persons|individuals|personnes|gens|individus"
+# A count stands at most this many words before the thing it counts ("1 800 praticiennes et
+# praticiens", "près d'un million de contrôles").
+_COUNT_WINDOW = 6
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -60,14 +65,6 @@ _ABSTAIN_TEXT = {
           "The closest paragraphs are offered below.",
 }
 _LEAD = {"fr": "Selon le rapport :", "en": "The report says (in French):"}
-
-
-def detect_language(question: str) -> str:
-    """ "fr" or "en", from function words and accents; French when unsure (the report's language)."""
-    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", question.lower())
-    en = sum(w in _EN_WORDS for w in words)
-    fr = sum(w in _FR_WORDS for w in words) + len(re.findall(r"[àâçéèêëîïôûùüÿœ]", question.lower()))
-    return "en" if en > fr else "fr"
 
 
 @dataclass
@@ -210,6 +207,31 @@ def _holds_place(sentence: str) -> bool:
     return bool(_PLACE.search(sentence))
 
 
+def counted_terms(question: str) -> frozenset[str] | None:
+    """The French stems of what a count question counts ("Combien de victimes…", "How many
+    teachers…" -> victim, enseign); None when the question does not ask for a count of things."""
+    m = _COUNTED.search(question)
+    if not m or re.fullmatch(_ANYONE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE):
+        return None
+    if m.group("fr"):  # the noun comes first: "victimes de la traite" counts victims
+        return frozenset(tokenize(re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0])) or None
+    # English: the words before the verb ("users consulted…" counts users). Any of them may be
+    # the one the report uses ("wildlife traffickers", "tools and materials"), so all count.
+    words = m.group("en").split()[:3]
+    french = [f for _, terms in glossary().spans(" ".join(words)) for f in terms]
+    return frozenset(tokenize(" ".join([*words, *french]))) or None
+
+
+def _holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
+    """Does a count in the sentence count the asked-for thing (a word of it shortly after)?"""
+    text = _REFERENCES.sub(" ", sentence)
+    for m in _COUNT.finditer(text):
+        following = re.findall(r"\w+", text[m.end():])[:_COUNT_WINDOW]
+        if counted & set(tokenize(" ".join(following))):
+            return True
+    return False
+
+
 def _asked_kinds(question: str) -> list:
     """Tests for what the question asks for: a count, a date, a place."""
     kinds = [(_ASKS_NUMBER, _holds_count), (_ASKS_DATE, _holds_date), (_ASKS_PLACE, _holds_place)]
@@ -219,6 +241,7 @@ def _asked_kinds(question: str) -> list:
 def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     """The report does not answer when (tuned on evals dev; see README "Abstention"):
     - the question names a year or figure, or only proper names, that the report never mentions;
+    - it asks how many of something, and no number in the retrieved paragraphs counts that thing;
     - or no sentence of the report stands out for it: raw similarity is no signal (English
       questions score lower everywhere), but how far the report's closest sentence lies above the
       question's mean similarity to all its sentences, in standard deviations, is.
@@ -226,9 +249,18 @@ def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     vocabulary = retriever.vocabulary
     if any(n not in retriever.report_numbers for n in numbers(found.question)):
         return True
-    names = [fold(w) for w in _PROPER_NAME.findall(found.question[1:])]
-    names = [w for w in names if w not in _GENERIC_NAMES]
-    if names and not any(_known(w, vocabulary) for w in names):
+    names = [w for w in _PROPER_NAME.findall(found.question[1:]) if fold(w) not in _GENERIC_NAMES]
+    if names and not any(_known_name(w, vocabulary, retriever.names) for w in names):
+        return True
+    # A count of things the retrieved paragraphs never count: "how many journalists…" when no
+    # number in them is followed by journalists.
+    # (A thing the report never names at all may be a paraphrase: the rule stays out of it.)
+    # (Only to abstain: to pick the sentence to quote, any count will do, as the report may name
+    # the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
+    counted = counted_terms(found.question) if not _is_multi_part(found.question) else None
+    if counted and counted & retriever.stems and not any(
+            _holds_count_of(sentence, counted) for passage in found.passages
+            for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
         return True
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
@@ -249,17 +281,21 @@ Membres States États Report Rapport Programme Program Global Mondial Assembly A
 Nations Unies""".split())
 
 
-def _known(word: str, vocabulary: frozenset[str]) -> bool:
-    """Is a (folded) name in the report, allowing for an inflected or French ending?"""
-    stem = word[:5]
-    return word in vocabulary or any(v.startswith(stem) for v in vocabulary)
+def _known_name(name: str, vocabulary: frozenset[str], names: frozenset[str]) -> bool:
+    """Is a name in the report, allowing for an inflected or French ending, or under its French
+    name ("Japan" is "Japon")?"""
+    if fold(name) in vocabulary or any(v.startswith(fold(name)[:5]) for v in vocabulary):
+        return True
+    # Only a translation that is a name in the report too: "Peace" is "paix", a common noun there.
+    french = [fold(w) for term in glossary().french_for(name) for w in term.split()]
+    return any(w in names for w in french)
 
 
 def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, found: Retrieval,
             settings: Settings) -> list[_Candidate]:
     """The best sentence; for a multi-part question, the best sentence of another paragraph for
     each further part; then a close runner-up from another paragraph."""
-    parts = [p for p in _SECOND_PART.split(question) if p and len(p.split()) >= 2]
+    parts = _parts(question)
     if len(parts) < 2:
         chosen = [candidates[0]]
     else:
@@ -298,6 +334,15 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
                 x.passage.paragraph for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]
+
+
+def _parts(question: str) -> list[str]:
+    """The questions within a question ("how many X and how many Y?" is two)."""
+    return [p for p in _SECOND_PART.split(question) if p and len(p.split()) >= 2]
+
+
+def _is_multi_part(question: str) -> bool:
+    return len(_parts(question)) >= 2
 
 
 def numbers_outside_citations(text: str) -> str:

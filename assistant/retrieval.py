@@ -115,6 +115,8 @@ class Retriever:
         #: Every word of the report, folded; every number of the report, normalised.
         self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))
         self.report_numbers = frozenset(numbers(all_text))
+        #: Its capitalised words, folded: names of places, bodies, people.
+        self.names = frozenset(fold(w) for w in re.findall(r"\b[A-ZÀ-Ý][\w-]+", all_text))
         #: unit id -> [(row in index.sentence_vectors, sentence)]
         self.sentence_owners: dict[str, list[tuple[int, str]]] = {}
         owners = unit_sentences(index.units)
@@ -123,6 +125,7 @@ class Retriever:
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
+        self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the report
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         return self.search(question, k).passages

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .glossary import glossary
+
 # OCR turned the acronym ONUDC into these; search must see one spelling.
 _ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -85,5 +87,26 @@ _ACRONYM_EN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS_EN_FR)
 
 
 def question_search_text(question: str) -> str:
-    """The question as the lexical index should read it: French acronyms, garbles unified."""
-    return search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))
+    """The question as the lexical index should read it: French acronyms, garbles unified, and
+    for an English question the French words of the report's glossary added (``glossary.py``)."""
+    text = search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))
+    if detect_language(question) == "en":
+        text = " ".join([text, *glossary().french_for(question)])
+    return text
+
+
+_EN_WORDS = frozenset("""the what how which who whom where when why does did do is are was were has have
+of and to in on for with by about from many much report say says any this that there their its it
+an a be been say tell give""".split())
+_FR_WORDS = frozenset("""le la les des du de quel quelle quels quelles combien où quand qui est sont
+ont que qu dans pour sur par et au aux une un rapport ce cette ces il elle ils se sa son ses leur
+leurs été fait dit""".split())
+
+
+def detect_language(question: str) -> str:
+    """ "fr" or "en", from function words and accents; French when unsure (the report's language)."""
+    words = re.findall(r"[a-zàâçéèêëîïôûùüÿœ']+", question.lower())
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w in _FR_WORDS for w in words) + len(re.findall(r"[àâçéèêëîïôûùüÿœ]", question.lower()))
+    return "en" if en > fr else "fr"
+

@@ -25,7 +25,7 @@ def test_display_and_search_text():
 
 
 def test_english_acronyms_map_to_the_report_s():
-    assert question_search_text("What did UNODC and UNDP do?") == "What did ONUDC and PNUD do?"
+    assert question_search_text("What did UNODC and UNDP do?").startswith("What did ONUDC and PNUD do?")
 
 
 def test_sentences_rejoin_to_the_text():

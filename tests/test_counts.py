@@ -1,0 +1,38 @@
+"""What a count question counts, and whether a sentence counts it (the abstention rule's parts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answering import _holds_count_of, counted_terms
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Combien de victimes de la traite ont été identifiées ?", {"victim"}),
+    ("Combien de trafiquants d'espèces sauvages ont été arrêtés en 2019 ?", {"trafiqu"}),
+    ("Combien de lois et règlements anticorruption ont été rédigés ?", {"lois", "regl", "anticorrupt"}),
+    ("How many teachers were trained?", {"enseign"}),
+    ("In how many countries did UNODC collect data?", {"pay"}),
+    ("How many tools and materials were produced?", {"outil"}),
+    ("How many users consulted the SHERLOC portal?", {"utilis"}),
+])
+def test_the_counted_thing_in_the_report_s_words(question, expected):
+    assert expected <= counted_terms(question)
+
+
+@pytest.mark.parametrize("question", [
+    "À combien s'élevaient les promesses de dons en 2019 ?",  # an amount, not a count of things
+    "How many people were trained?",  # anyone: "1 800 praticiens" answers it
+    "Combien de personnes ont été formées ?",
+    "Quel est le budget de l'ONUDC ?",
+])
+def test_no_counted_thing(question):
+    assert counted_terms(question) is None
+
+
+def test_a_sentence_counts_the_thing_only_when_its_number_comes_just_before():
+    victims = counted_terms("Combien de victimes ont été identifiées ?")
+    assert _holds_count_of("il a été possible d'identifier et de soutenir 228 victimes de la traite", victims)
+    assert _holds_count_of("près d'un million de contrôles", counted_terms("How many checks were made?"))
+    assert not _holds_count_of("72 pays ont reçu une assistance pour aider les victimes", victims)
+    assert not _holds_count_of("la résolution 74/177 sur les victimes", victims)  # a reference, not a count
