@@ -175,13 +175,23 @@ def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], 
     if NOT_IN_REPORT[language].rstrip(".").lower() in text.lower():
         return NOT_IN_REPORT[language], [], True
     kept, warnings = [], []
+    # "… le 16 décembre 2019. (§47)." splits into a claim and a lone citation: the citation
+    # belongs to the claim before it.
+    claims: list[str] = []
     for sentence in sentences(" ".join(text.split())):
+        if claims and not _CITATION.sub("", sentence).strip(" .!?;,"):
+            claims[-1] = f"{claims[-1]} {sentence}"
+        else:
+            claims.append(sentence)
+    for sentence in claims:
         cited = [int(n) for n in _ALL_CITED.findall(sentence)]
         invented = [n for n in cited if n not in retrieved]
         if invented:
             warnings.append(f"dropped citations to paragraphs not retrieved: {invented}")
         cited = [n for n in cited if n in retrieved]
         bare = re.sub(r"\s+([.!?;,])", r"\1", _CITATION.sub("", sentence)).strip()
+        if not bare.strip(" .!?;,"):  # citations alone, with no claim to carry
+            continue
         if not cited:
             warnings.append(f"removed a sentence without a valid citation: {bare[:80]!r}")
             continue

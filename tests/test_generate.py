@@ -46,6 +46,17 @@ def test_invented_citations_and_unsupported_numbers_are_removed(monkeypatch):
 
 
 @pytest.mark.model
+@pytest.mark.parametrize("generated", [
+    "La Convention contre la corruption comptait 187 parties. (§46).",  # the citation split off
+    "(§46). La Convention contre la corruption comptait 187 parties (§46).",  # a citation alone first
+])
+def test_a_citation_standing_alone_is_not_a_crash(monkeypatch, generated):
+    a = answer(QUESTION, _with_model(monkeypatch, generated))
+    assert a.mode == "generative" and a.citations == [46]
+    assert a.text == "La Convention contre la corruption comptait 187 parties (§46)."
+
+
+@pytest.mark.model
 def test_nothing_verified_falls_back_to_the_extractive_answer(monkeypatch):
     settings = _with_model(monkeypatch, "Il y a 999 parties (§46).")
     a = answer(QUESTION, settings)
