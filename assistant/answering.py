@@ -20,7 +20,7 @@ from .lexical import tokenize
 from .records import Answer, Passage, Quote
 from .retrieval import Retrieval, Retriever, check_question, get_retriever
 from .settings import Settings
-from .text import detect_language, fold, numbers, question_search_text, sentences
+from .text import detect_language, fold, numbers, ordinals, question_search_text, sentences
 
 CITATION = re.compile(r"§(\d{1,3})")
 
@@ -54,6 +54,13 @@ _ANYONE = r"people|persons|individuals|personnes|gens|individus"
 # A count stands at most this many words before the thing it counts ("1 800 praticiennes et
 # praticiens", "près d'un million de contrôles").
 _COUNT_WINDOW = 6
+# A question after a share ("quel pourcentage", "what rate") needs one stated; one after an amount
+# of money ("quel budget", "how much did it spend") needs a sum in a currency.
+_ASKS_PERCENT = re.compile(r"\b(?:pourcentage|percentage|per ?cent|taux|rate|proportion)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"%|\bpour cent\b|\bpourcentage|\bmoitié\b|\btiers\b|\bquart\b", re.IGNORECASE)
+_ASKS_MONEY = re.compile(r"\b(?:budget|montant|co[uû]te?|cost|costs|spen[dt]|dépens\w*|how much money|"
+                         r"combien d['’]argent)\b", re.IGNORECASE)
+_MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -207,19 +214,27 @@ def _holds_place(sentence: str) -> bool:
     return bool(_PLACE.search(sentence))
 
 
-def counted_terms(question: str) -> frozenset[str] | None:
+def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> frozenset[str] | None:
     """The French stems of what a count question counts ("Combien de victimes…", "How many
-    teachers…" -> victim, enseign); None when the question does not ask for a count of things."""
+    teachers…" -> victim, enseign); None when the question does not ask for a count of things, or
+    (given the report's stems) when a word of the counted thing is not one the report uses: it
+    may be a paraphrase ("gens", "executive summaries" for "résumés analytiques"), and the
+    check would be guessing."""
     m = _COUNTED.search(question)
     if not m or re.fullmatch(_ANYONE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE):
         return None
     if m.group("fr"):  # the noun comes first: "victimes de la traite" counts victims
-        return frozenset(tokenize(re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0])) or None
-    # English: the words before the verb ("users consulted…" counts users). Any of them may be
-    # the one the report uses ("wildlife traffickers", "tools and materials"), so all count.
-    words = m.group("en").split()[:3]
-    french = [f for _, terms in glossary().spans(" ".join(words)) for f in terms]
-    return frozenset(tokenize(" ".join([*words, *french]))) or None
+        readings = [frozenset(tokenize(w)) for w in re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0]
+                    .split()]
+    else:
+        # English: the words before the verb ("users consulted…" counts users). Any of them may
+        # be the one the report uses ("wildlife traffickers", "tools and materials").
+        readings = [frozenset(tokenize(" ".join(terms)) if terms else tokenize(words))
+                    for words, terms in glossary().spans(" ".join(m.group("en").split()[:3]))]
+    readings = [r for r in readings if r]  # "and", "of" read as nothing
+    if not readings or (report_stems is not None and not all(r & report_stems for r in readings)):
+        return None
+    return frozenset().union(*readings)
 
 
 def _holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
@@ -249,16 +264,27 @@ def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     vocabulary = retriever.vocabulary
     if any(n not in retriever.report_numbers for n in numbers(found.question)):
         return True
+    if ordinals(found.question) - retriever.report_ordinals:  # "the fifteenth Congress"
+        return True
     names = [w for w in _PROPER_NAME.findall(found.question[1:]) if fold(w) not in _GENERIC_NAMES]
-    if names and not any(_known_name(w, vocabulary, retriever.names) for w in names):
+    known = [w for w in names if _known_name(w, vocabulary, retriever.names)]
+    # A capitalised English word the glossary translates is a common noun ("Firearms Protocol"):
+    # neither a known nor an unknown name.
+    unknown = [w for w in names if w not in known and not glossary().french_for(w)]
+    if unknown and not known:
         return True
     # A count of things the retrieved paragraphs never count: "how many journalists…" when no
     # number in them is followed by journalists.
-    # (A thing the report never names at all may be a paraphrase: the rule stays out of it.)
+    # A share or an amount of money that no retrieved paragraph states in any form.
+    if not _is_multi_part(found.question):
+        paragraphs = [p.text for p in found.passages if p.kind == "paragraph"]
+        for asks, holds in ((_ASKS_PERCENT, _PERCENT), (_ASKS_MONEY, _MONEY)):
+            if asks.search(found.question) and not any(holds.search(t) for t in paragraphs):
+                return True
     # (Only to abstain: to pick the sentence to quote, any count will do, as the report may name
     # the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
-    counted = counted_terms(found.question) if not _is_multi_part(found.question) else None
-    if counted and counted & retriever.stems and not any(
+    counted = counted_terms(found.question, retriever.stems) if not _is_multi_part(found.question) else None
+    if counted and not any(
             _holds_count_of(sentence, counted) for passage in found.passages
             for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
         return True

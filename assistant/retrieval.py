@@ -4,6 +4,7 @@ structure-aware (a question naming a paragraph or a section gets it directly).""
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from .index import Index, ensure_index, unit_sentences
 from .lexical import LexicalIndex, tokenize
 from .records import Passage, Unit
 from .settings import Settings
-from .text import fold, numbers, question_search_text
+from .text import fold, numbers, ordinals, question_search_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -115,6 +116,7 @@ class Retriever:
         #: Every word of the report, folded; every number of the report, normalised.
         self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))
         self.report_numbers = frozenset(numbers(all_text))
+        self.report_ordinals = frozenset(ordinals(all_text))  # "quatorzième" -> 14
         #: Its capitalised words, folded: names of places, bodies, people.
         self.names = frozenset(fold(w) for w in re.findall(r"\b[A-ZÀ-Ý][\w-]+", all_text))
         #: unit id -> [(row in index.sentence_vectors, sentence)]
@@ -190,14 +192,22 @@ class Retriever:
 
 _lock = threading.Lock()
 _retrievers: dict[Settings, Retriever] = {}
+_by_index: dict[tuple, Retriever] = {}
+# The settings that decide what the index holds; the others (k, fusion weights, answering) only
+# change how it is searched, so retrievers that differ in those share the index and BM25.
+_INDEX_FIELDS = ("report_path", "embedding_model", "cache_dir", "index_dir", "threads")
 
 
 def get_retriever(settings: Settings | None = None) -> Retriever:
-    """The process-wide retriever for these settings (index loaded or rebuilt once)."""
+    """The process-wide retriever for these settings (index loaded or rebuilt once per index)."""
     settings = settings or Settings.from_env()
     with _lock:
         if settings not in _retrievers:
-            _retrievers[settings] = Retriever(ensure_index(settings), settings)
+            key = tuple(getattr(settings, name) for name in _INDEX_FIELDS)
+            if key not in _by_index:
+                _by_index[key] = Retriever(ensure_index(settings), settings)
+            _retrievers[settings] = copy.copy(_by_index[key])  # shares the heavy parts
+            _retrievers[settings].settings = settings
         return _retrievers[settings]
 
 

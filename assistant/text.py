@@ -110,3 +110,72 @@ def detect_language(question: str) -> str:
     fr = sum(w in _FR_WORDS for w in words) + len(re.findall(r"[àâçéèêëîïôûùüÿœ]", question.lower()))
     return "en" if en > fr else "fr"
 
+
+
+def _french_cardinals() -> dict[int, str]:
+    units = ("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
+             "dix-sept dix-huit dix-neuf").split()
+    names = dict(enumerate(units))
+    tens = {20: "vingt", 30: "trente", 40: "quarante", 50: "cinquante", 60: "soixante", 80: "quatre-vingt"}
+    for n in range(20, 100):
+        base = n - n % 10 if n < 70 or 80 <= n < 90 else n - n % 20  # 70s and 90s count on from 60, 80
+        rest = n - base
+        if rest == 0:
+            names[n] = tens[base]
+        elif rest in (1, 11) and base < 80:
+            names[n] = f"{tens[base]}-et-{units[rest]}"
+        else:
+            names[n] = f"{tens[base]}-{units[rest]}"
+    return names
+
+
+def _english_cardinals() -> dict[int, str]:
+    units = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+             "sixteen seventeen eighteen nineteen").split()
+    tens = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+    names = dict(enumerate(units))
+    for n in range(20, 100):
+        names[n] = tens[n // 10 - 2] + (f"-{units[n % 10]}" if n % 10 else "")
+    return names
+
+
+def _ordinal_words() -> dict[str, int]:
+    """Ordinal words of both languages, 1 to 99 ("quatorzième", "twenty-ninth") -> number."""
+    words: dict[str, int] = {"premier": 1, "première": 1, "first": 1, "second": 2, "seconde": 2}
+    for n, name in _french_cardinals().items():
+        if n == 0:
+            continue
+        stem = name[:-1] if name.endswith("e") else name
+        stem = {"neuf": "neuv", "cinq": "cinqu"}.get(stem[-4:], stem[-4:]).join([stem[:-4], ""]) \
+            if stem.endswith(("neuf", "cinq")) else stem
+        words.setdefault(f"{stem}ième", n)
+    english_irregular = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+                         "nine": "ninth", "twelve": "twelfth"}
+    for n, name in _english_cardinals().items():
+        if n == 0:
+            continue
+        head, _, last = name.rpartition("-")
+        if last in english_irregular:
+            ordinal = english_irregular[last]
+        elif last.endswith("y"):
+            ordinal = last[:-1] + "ieth"
+        else:
+            ordinal = last + "th"
+        words.setdefault(f"{head}-{ordinal}" if head else ordinal, n)
+    return words
+
+
+_ORDINAL_WORDS = _ordinal_words()
+_ORDINAL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _ORDINAL_WORDS), key=len, reverse=True))
+                           + r")(?![\w-])")
+_ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ème|eme|er|re)\b")
+
+
+def ordinals(text: str) -> set[int]:
+    """The ordinals of a text as numbers: "quatorzième" and "14th" -> 14, "vingt-neuvième" -> 29."""
+    lowered = re.sub(r"\b(vingt|trente|quarante|cinquante|soixante) et (un|onz)", r"\1-et-\2",
+                     text.lower().replace("’", "'"))
+    lowered = re.sub(r"\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (?=[a-z]+(?:st|nd|rd|th)\b)",
+                     r"\1-", lowered)
+    return ({int(m.group(1)) for m in _ORDINAL_DIGITS.finditer(lowered)}
+            | {_ORDINAL_WORDS[m.group(1)] for m in _ORDINAL_WORD.finditer(lowered)})

@@ -176,12 +176,13 @@ def build_app(settings: Settings):
               f"{html.escape(report.date)}{symbol} · réponses citées par paragraphe (§) · "
               f"questions en français ou en anglais</span>")
 
-    def respond(message: str, history: list[dict], k: int, generative: bool):
+    def respond(message: str, history: list[dict], asked: list[str], k: int, generative: bool):
         """A generator: streams generated tokens when the generative mode is on, then the
-        verified answer (what is streamed is replaced by what passed verification)."""
+        verified answer (what is streamed is replaced by what passed verification). ``asked``
+        holds the conversation's questions as typed (the chat shows them escaped), for
+        rewriting follow-ups."""
         message = message or ""
-        previous = [_unescape(m["content"]) for m in history
-                    if m.get("role") == "user" and isinstance(m.get("content"), str)]
+        previous = list(asked or [])
         shown = history + [{"role": "user", "content": escape_user_text(message)}]
         use = settings.replace(k=int(k), llm=settings.llm if generative else None)
         tokens: queue.Queue = queue.Queue()
@@ -203,14 +204,14 @@ def build_app(settings: Settings):
         streamed = ""
         while (token := tokens.get()) is not None:
             streamed += token
-            yield "", shown + [{"role": "assistant", "content": escape_user_text(streamed) + " …"}], "", None
+            yield "", shown + [{"role": "assistant", "content": escape_user_text(streamed) + " …"}], "", None, previous
         if "error" in outcome:
             reply = f"⚠️ {escape_user_text(str(outcome['error']))}"
-            yield "", shown + [{"role": "assistant", "content": reply}], "", None
+            yield "", shown + [{"role": "assistant", "content": reply}], "", None, previous
             return
         result = outcome["answer"]
         yield ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
-               sources_html(result, report), asdict(result))
+               sources_html(result, report), asdict(result), previous + [message])
 
     def ask_api(question: str, k: int = 5) -> dict:
         """One question in, the whole Answer out (for gradio_client)."""
@@ -236,18 +237,16 @@ def build_app(settings: Settings):
                             " — not configured (set ASSISTANT_LLM); answers are extractive"))
                 sources = gr.HTML(elem_id="sources")
                 details = gr.JSON(visible=False)
+                asked = gr.State([])
                 clear = gr.Button("Nouvelle conversation / New conversation", size="sm")
             with gr.Tab("Rapport complet / Full report", id="report"):
                 gr.HTML(report_html(report))
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, k, generative], [box, chatbot, sources, details], api_name=False)
-        clear.click(lambda: ([], "", None), None, [chatbot, sources, details], api_name=False)
+            trigger(respond, [box, chatbot, asked, k, generative], [box, chatbot, sources, details, asked],
+                    api_name=False)
+        clear.click(lambda: ([], "", None, []), None, [chatbot, sources, details, asked], api_name=False)
         gr.api(ask_api, api_name="ask")
     return demo
-
-
-def _unescape(text: str) -> str:
-    return html.unescape(re.sub(r"\\(.)", r"\1", text))
 
 
 def launch_kwargs(settings: Settings) -> dict:

@@ -25,7 +25,10 @@ def page(server_url):
         page.external_requests = []
         page.on("request", lambda r: r.url.startswith((server_url, "data:", "blob:"))
                 or page.external_requests.append(r.url))
-        page.goto(server_url + "/", wait_until="networkidle", timeout=60_000)
+        # Not "networkidle": the chat keeps per-session state, so Gradio holds a heartbeat
+        # connection open for as long as the page lives.
+        page.goto(server_url + "/", wait_until="load", timeout=60_000)
+        page.locator("#question textarea").wait_for(timeout=60_000)
         yield page
         browser.close()
 
@@ -58,6 +61,24 @@ def test_read_around_opens_the_report_at_the_paragraph(page):
     paragraph.wait_for(state="visible", timeout=5_000)
     assert paragraph.inner_text().startswith("46.")
     page.get_by_role("tab", name="Chat").click()
+
+
+def _ask_and_wait(page, question: str):
+    before = page.locator("#chat .message").count()
+    _ask(page, question)
+    page.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n",
+                           arg=before + 2, timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('#chat .message:last-child')"
+                           "?.innerText.trim().endsWith('…')", timeout=30_000)
+    return page.locator("#chat .message").last
+
+
+def test_a_follow_up_is_read_with_the_question_before_it(page):
+    _ask_and_wait(page, "Combien d'utilisateurs ont consulté SHERLOC en 2019 ?")
+    reply = _ask_and_wait(page, "et en 2018 ?")
+    text = reply.inner_text()
+    assert "Question comprise comme" in text and "SHERLOC en 2018" in text
+    assert reply.locator("a.cite").first.inner_text() == "§24"
 
 
 @pytest.mark.parametrize("payload", [

@@ -36,3 +36,11 @@ def test_a_sentence_counts_the_thing_only_when_its_number_comes_just_before():
     assert _holds_count_of("près d'un million de contrôles", counted_terms("How many checks were made?"))
     assert not _holds_count_of("72 pays ont reçu une assistance pour aider les victimes", victims)
     assert not _holds_count_of("la résolution 74/177 sur les victimes", victims)  # a reference, not a count
+
+
+def test_a_counted_word_the_report_never_uses_is_not_checked():
+    stems = frozenset({"victim", "resum", "analyt", "pay"})
+    assert counted_terms("Combien de victimes ont été identifiées ?", stems) == {"victim"}
+    assert counted_terms("Combien de gens ont été aidés ?", stems) is None  # "gens": maybe "personnes"
+    assert counted_terms("How many executive summaries were finalized?", stems) is not None
+    assert counted_terms("How many journalists were protected?", stems) is None

@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from assistant import retrieve
-from assistant.retrieval import ReportRetriever, structural_reference
+from assistant.retrieval import ReportRetriever, get_retriever, structural_reference
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.model
@@ -80,3 +80,11 @@ def test_langchain_retriever():
     docs = retriever.invoke("How many States are parties to the Convention against Corruption?")
     assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
     assert docs[0].metadata["paragraph"] == 46 and docs[0].id == "p46"
+
+
+def test_settings_that_only_change_the_search_share_one_index():
+    three, seven = get_retriever(Settings(k=3)), get_retriever(Settings(k=7, lexical_weight=0.5))
+    assert three is not seven and (three.settings.k, seven.settings.k) == (3, 7)
+    assert three.index is seven.index and three.lexical is seven.lexical  # built once
+    assert len(three.retrieve("Combien d'États parties ?")) == 3
+    assert len(seven.retrieve("Combien d'États parties ?")) == 7
