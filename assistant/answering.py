@@ -60,6 +60,7 @@ _ASKS_PERCENT = re.compile(r"\b(?:pourcentage|percentage|per ?cent|taux|rate|pro
 _PERCENT = re.compile(r"%|\bpour cent\b|\bpourcentage|\bmoitié\b|\btiers\b|\bquart\b", re.IGNORECASE)
 _ASKS_MONEY = re.compile(r"\b(?:budget|montant|co[uû]te?|cost|costs|spen[dt]|dépens\w*|how much money|"
                          r"combien d['’]argent)\b", re.IGNORECASE)
+_AMOUNT_RANKS = 3  # paragraphs searched for the share or sum asked for
 _MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
@@ -247,9 +248,18 @@ def _holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
     return False
 
 
+def _holds_percent(sentence: str) -> bool:
+    return bool(_PERCENT.search(sentence))
+
+
+def _holds_money(sentence: str) -> bool:
+    return bool(_MONEY.search(sentence))
+
+
 def _asked_kinds(question: str) -> list:
     """Tests for what the question asks for: a count, a date, a place."""
-    kinds = [(_ASKS_NUMBER, _holds_count), (_ASKS_DATE, _holds_date), (_ASKS_PLACE, _holds_place)]
+    kinds = [(_ASKS_NUMBER, _holds_count), (_ASKS_DATE, _holds_date), (_ASKS_PLACE, _holds_place),
+             (_ASKS_PERCENT, _holds_percent), (_ASKS_MONEY, _holds_money)]
     return [holds for asks, holds in kinds if asks.search(question)]
 
 
@@ -275,11 +285,12 @@ def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         return True
     # A count of things the retrieved paragraphs never count: "how many journalists…" when no
     # number in them is followed by journalists.
-    # A share or an amount of money that no retrieved paragraph states in any form.
+    # A share or an amount of money that none of the best paragraphs states in any form (further
+    # down, the report's budget paragraph turns up for any question saying "budget").
     if not _is_multi_part(found.question):
-        paragraphs = [p.text for p in found.passages if p.kind == "paragraph"]
-        for asks, holds in ((_ASKS_PERCENT, _PERCENT), (_ASKS_MONEY, _MONEY)):
-            if asks.search(found.question) and not any(holds.search(t) for t in paragraphs):
+        best = [p.text for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
+        for asks, holds in ((_ASKS_PERCENT, _holds_percent), (_ASKS_MONEY, _holds_money)):
+            if asks.search(found.question) and not any(holds(t) for t in best):
                 return True
     # (Only to abstain: to pick the sentence to quote, any count will do, as the report may name
     # the thing otherwise: "comptait 187 parties" answers "combien d'États…".)

@@ -4,7 +4,7 @@ import pytest
 
 from assistant.conversation import is_follow_up, standalone_question
 from assistant.settings import Settings
-from assistant.text import display_text, numbers, question_search_text, search_text, sentences
+from assistant.text import display_text, numbers, ordinals, question_search_text, search_text, sentences
 
 
 @pytest.mark.parametrize("raw, normalised", [
@@ -59,3 +59,15 @@ def test_settings_from_env(tmp_path):
         Settings.from_env({"ASSISTANT_K": "seven"})
     with pytest.raises(TypeError, match="unknown setting"):
         Settings().replace(nope=1)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("la quatorzième session et le treizième Congrès", {14, 13}),
+    ("the fifteenth Crime Congress, its twenty-ninth session", {15, 29}),
+    ("la vingt et unième et la soixante-quinzième sessions", {21, 75}),
+    ("the 14th Congress, le 15e Congrès", {14, 15}),
+    ("the first and second cycles", {1, 2}),
+    ("En 2019, 12 États ; secondaire, premiers pas", set()),
+])
+def test_ordinals_of_both_languages(text, expected):
+    assert ordinals(text) == expected
