@@ -62,6 +62,10 @@ _ASKS_MONEY = re.compile(r"\b(?:budget|montant|co[uû]te?|cost|costs|spen[dt]|d�
                          r"combien d['’]argent)\b", re.IGNORECASE)
 _AMOUNT_RANKS = 3  # paragraphs searched for the share or sum asked for
 _MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
+# "Qui préside…", "Who chairs…": the role asked about, the word after "who" (after a copula and
+# an article: "qui est le directeur…" asks about a director).
+_WHO = re.compile(r"^\s*(?:qui|who)\s+(?:(?:est|sont|était|étaient|is|are|was|were)\s+"
+                  r"(?:l['’]|le|la|les|the|a|an)?\s*)?(?P<word>[^\W\d_]+(?:-[^\W\d_]+)*)", re.IGNORECASE)
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -215,6 +219,22 @@ def _holds_place(sentence: str) -> bool:
     return bool(_PLACE.search(sentence))
 
 
+def _readings(text: str, english: bool) -> list[tuple[frozenset[str], ...]]:
+    """Each term of ``text`` as the report would write it: its alternatives, each a set of
+    French stems (an English term through the glossary, or as written when it has no entry).
+    Function words read as nothing and are left out."""
+    if english:
+        terms = [tuple(frozenset(tokenize(f)) for f in french) if french else (frozenset(tokenize(words)),)
+                 for words, french in glossary().spans(text)]
+    else:
+        terms = [(frozenset(tokenize(word)),) for word in text.split()]
+    return [tuple(a for a in t if a) for t in terms if any(t)]
+
+
+def _stands_in(term: tuple[frozenset[str], ...], tokens: frozenset[str]) -> bool:
+    return any(alternative <= tokens for alternative in term)
+
+
 def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> frozenset[str] | None:
     """The French stems of what a count question counts ("Combien de victimes…", "How many
     teachers…" -> victim, enseign); None when the question does not ask for a count of things, or
@@ -225,17 +245,36 @@ def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> 
     if not m or re.fullmatch(_ANYONE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE):
         return None
     if m.group("fr"):  # the noun comes first: "victimes de la traite" counts victims
-        readings = [frozenset(tokenize(w)) for w in re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0]
-                    .split()]
+        readings = _readings(re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0], english=False)
     else:
         # English: the words before the verb ("users consulted…" counts users). Any of them may
         # be the one the report uses ("wildlife traffickers", "tools and materials").
-        readings = [frozenset(tokenize(" ".join(terms)) if terms else tokenize(words))
-                    for words, terms in glossary().spans(" ".join(m.group("en").split()[:3]))]
-    readings = [r for r in readings if r]  # "and", "of" read as nothing
-    if not readings or (report_stems is not None and not all(r & report_stems for r in readings)):
+        readings = _readings(" ".join(m.group("en").split()[:3]), english=True)
+    stems = [frozenset().union(*term) for term in readings]
+    if not stems or (report_stems is not None and not all(t & report_stems for t in stems)):
         return None
-    return frozenset().union(*readings)
+    return frozenset().union(*stems)
+
+
+def _role_unanswered(retriever: Retriever, found: Retrieval) -> bool:
+    """A who-question ("Qui préside la Commission…", "Who chairs the network…") whose role no
+    retrieved sentence gives about what the question names: the role must stand in a sentence
+    with more than half the question's other terms. A role the report never words is left alone
+    (it may be a paraphrase)."""
+    m = _WHO.search(found.question)
+    if not m:
+        return False
+    english = detect_language(found.question) == "en"
+    role = _readings(m.group("word"), english)
+    if not role or not _stands_in(role[0], retriever.stems):
+        return False
+    others = [t for t in _readings(found.question[m.end():], english) if _stands_in(t, retriever.stems)]
+    for passage in found.passages:
+        for row, _ in retriever.sentence_owners.get(passage.unit_id, []):
+            tokens = retriever.sentence_tokens[row]
+            if _stands_in(role[0], tokens) and 2 * sum(_stands_in(t, tokens) for t in others) > len(others):
+                return False
+    return True
 
 
 def _holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
@@ -285,6 +324,10 @@ def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         return True
     # A count of things the retrieved paragraphs never count: "how many journalists…" when no
     # number in them is followed by journalists.
+    # Who holds a role the retrieved paragraphs never give ("who chairs the network?" when they
+    # say who is a member of it).
+    if _role_unanswered(retriever, found):
+        return True
     # A share or an amount of money that none of the best paragraphs states in any form (further
     # down, the report's budget paragraph turns up for any question saying "budget").
     if not _is_multi_part(found.question):
