@@ -200,7 +200,8 @@ def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings,
         for row, sentence in retriever.sentence_owners.get(passage.unit_id, []):
             cosine = float(index.sentence_vectors[row] @ query_vector)
             overlap = len(question_tokens & retriever.sentence_tokens[row]) / max(1, len(question_tokens))
-            score = cosine + 0.10 * overlap + settings.passage_rank_weight * passage.score / top - 0.005 * rank
+            score = (cosine + settings.overlap_weight * overlap
+                     + settings.passage_rank_weight * passage.score / top - 0.005 * rank)
             for holds in asked:
                 score += 0.03 if holds(sentence) else -0.05
             out.append(_Candidate(passage, sentence, score, overlap, cosine, row))
