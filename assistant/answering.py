@@ -304,55 +304,50 @@ def _asked_kinds(question: str) -> list:
 
 
 def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
-    """The report does not answer when (tuned on evals dev; see README "Abstention"):
-    - the question names a year or figure, or only proper names, that the report never mentions;
-    - it asks how many of something, and no number in the retrieved paragraphs counts that thing;
-    - or no sentence of the report stands out for it: raw similarity is no signal (English
-      questions score lower everywhere), but how far the report's closest sentence lies above the
-      question's mean similarity to all its sentences, in standard deviations, is.
+    """The report does not answer when the question (README "Abstention"; tuned on evals dev)
+    - names a year, figure or ordinal the report never uses, or only names it never mentions;
+    - asks who holds a role that no retrieved sentence gives about what the question names;
+    - asks for a share or a sum of money that none of the best paragraphs states;
+    - asks how many of something that no number in the retrieved paragraphs counts;
+    - or has no sentence of the report standing out for it: raw similarity is no signal
+      (English questions score lower everywhere), but how far the report's closest sentence
+      lies above the question's mean similarity to all its sentences, in standard deviations, is.
+    The last three look at one question at a time: a two-part question is not checked by them.
     """
-    vocabulary = retriever.vocabulary
-    if any(n not in retriever.report_numbers for n in numbers(found.question)):
+    question = found.question
+    if any(n not in retriever.report_numbers for n in numbers(question)):
         return True
-    if ordinals(found.question) - retriever.report_ordinals:  # "the fifteenth Congress"
+    if ordinals(question) - retriever.report_ordinals:  # "the fifteenth Congress"
         return True
-    names = [w for w in _PROPER_NAME.findall(found.question[1:]) if fold(w) not in _GENERIC_NAMES]
-    known = [w for w in names if _known_name(w, vocabulary, retriever.names)]
+    names = [w for w in _PROPER_NAME.findall(question[1:]) if fold(w) not in _GENERIC_NAMES]
+    known = [w for w in names if _known_name(w, retriever.vocabulary, retriever.names)]
     # A capitalised English word the glossary translates is a common noun ("Firearms Protocol"):
     # neither a known nor an unknown name.
     unknown = [w for w in names if w not in known and not glossary().french_for(w)]
     if unknown and not known:
         return True
-    # A count of things the retrieved paragraphs never count: "how many journalists…" when no
-    # number in them is followed by journalists.
-    # Who holds a role the retrieved paragraphs never give ("who chairs the network?" when they
-    # say who is a member of it).
-    if _role_unanswered(retriever, found):
+    if _role_unanswered(retriever, found):  # "who chairs the network?" when it names a member
         return True
-    # A share or an amount of money that none of the best paragraphs states in any form (further
-    # down, the report's budget paragraph turns up for any question saying "budget").
-    if not _is_multi_part(found.question):
+    if not _is_multi_part(question):
+        # The report's budget paragraph turns up for any question saying "budget": only the
+        # best paragraphs are searched for the share or sum.
         best = [p.text for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
         for asks, holds in ((_ASKS_PERCENT, _holds_percent), (_ASKS_MONEY, _holds_money)):
-            if asks.search(found.question) and not any(holds(t) for t in best):
+            if asks.search(question) and not any(holds(t) for t in best):
                 return True
-    # (Only to abstain: to pick the sentence to quote, any count will do, as the report may name
-    # the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
-    counted = counted_terms(found.question, retriever.stems) if not _is_multi_part(found.question) else None
-    if counted and not any(
-            _holds_count_of(sentence, counted) for passage in found.passages
-            for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
-        return True
+        # "How many journalists…" when no number in the paragraphs is followed by journalists.
+        # (Only to abstain: to pick the sentence to quote, any count will do, as the report may
+        # name the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
+        counted = counted_terms(question, retriever.stems)
+        if counted and not any(_holds_count_of(sentence, counted) for passage in found.passages
+                               for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
+            return True
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
     standout = (float(similarities.max()) - float(similarities.mean())) / spread
-    return standout < ABSTAIN_STANDOUT
+    return standout < retriever.settings.abstain_standout
 
 
-# Minimum distance, in standard deviations, between the report's closest sentence and the question's
-# mean similarity to every sentence of the report. Tuned on evals dev (2.45 separates 4 of the 6
-# unanswerable dev questions with no answerable one wrongly abstained).
-ABSTAIN_STANDOUT = 2.45
 _PROPER_NAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]{2,}\b")
 # Capitalised words of questions that are not names.
 _GENERIC_NAMES = frozenset(fold(w) for w in """What Which Who Where When How Does Did Quel Quelle Quels
