@@ -49,8 +49,9 @@ _COUNTED = re.compile(
     r"se|s['’]|l['’]|la|le|les|au|aux|à|en|par|pour|dans|sur|ce|cette|il|elle|ils|elles)\b|\s*[?,;]|$)"
     r"|\bhow many\s+(?P<en>.+?)(?=\s+(?:were|was|did|does|do|have|has|had|are|is|will|can|could|would|of|for|in|"
     r"on|at|by|with|from|to|under|that|which|who|the|a|an|\w+ed)\b|\s*[?,;]|$)", re.IGNORECASE)
-# "How many people…" may be answered by "1 800 practitioners": a count of anyone is not checked.
-_ANYONE = r"people|persons|individuals|personnes|gens|individus"
+# "How many people…" may be answered by "1 800 practitioners", "combien de fois" by a number of
+# users: a count of anyone, or of times, is not checked.
+_ANYONE = r"people|persons|individuals|personnes|gens|individus|fois|times"
 # A count stands at most this many words before the thing it counts ("1 800 praticiennes et
 # praticiens", "près d'un million de contrôles").
 _COUNT_WINDOW = 6
@@ -197,10 +198,11 @@ def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings,
     for rank, passage in enumerate(found.passages):
         if passage.kind != "paragraph":
             continue
+        paragraph_cosine = float(retriever.unit_vectors[retriever.position[passage.unit_id]] @ query_vector)
         for row, sentence in retriever.sentence_owners.get(passage.unit_id, []):
             cosine = float(index.sentence_vectors[row] @ query_vector)
             overlap = len(question_tokens & retriever.sentence_tokens[row]) / max(1, len(question_tokens))
-            score = (cosine + settings.overlap_weight * overlap
+            score = (cosine + settings.overlap_weight * overlap + settings.paragraph_weight * paragraph_cosine
                      + settings.passage_rank_weight * passage.score / top - 0.005 * rank)
             for holds in asked:
                 score += 0.03 if holds(sentence) else -0.05

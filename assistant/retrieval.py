@@ -110,7 +110,9 @@ class Retriever:
         self.index = index
         self.settings = settings
         self.lexical = LexicalIndex(index.units)
-        self._position = {u.id: i for i, u in enumerate(index.units)}
+        self.position = {u.id: i for i, u in enumerate(index.units)}
+        #: The units' vectors (row = position), for scoring a sentence with its paragraph.
+        self.unit_vectors = index.vectors.reconstruct_n(0, len(index.units))
         self._headings = {u.id[2:]: u.section[-1] for u in index.units if u.kind == "heading"}
         all_text = " ".join(u.text for u in index.units)
         #: Every word of the report, folded; every number of the report, normalised.
@@ -139,10 +141,10 @@ class Retriever:
         query = self.index.embedder.embed_queries([question])[0]
         fused = self._fused_scores(question, query)
         ref = structural_reference(question, self._headings)
-        direct: list[int] = [self._position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self._position]
+        direct: list[int] = [self.position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self.position]
         if ref.heading:
-            direct.append(self._position[f"h:{ref.heading}"])
-            members = [self._position[f"p{n}"] for n in self._heading_paragraphs(ref.heading)]
+            direct.append(self.position[f"h:{ref.heading}"])
+            members = [self.position[f"p{n}"] for n in self._heading_paragraphs(ref.heading)]
             direct.extend(sorted(members, key=lambda i: -fused[i]))
         top = max(float(fused.max()), 1e-9)
         passages, seen = [], set()
@@ -159,7 +161,7 @@ class Retriever:
         return Retrieval(question, passages[:k], query, fused, ref)
 
     def _heading_paragraphs(self, label: str) -> list[int]:
-        unit = self.index.units[self._position[f"h:{label}"]]
+        unit = self.index.units[self.position[f"h:{label}"]]
         return [u.paragraph for u in self.index.units
                 if u.kind == "paragraph" and u.section[:len(unit.section)] == unit.section]
 

@@ -24,6 +24,7 @@ def test_the_counted_thing_in_the_report_s_words(question, expected):
     "À combien s'élevaient les promesses de dons en 2019 ?",  # an amount, not a count of things
     "How many people were trained?",  # anyone: "1 800 praticiens" answers it
     "Combien de personnes ont été formées ?",
+    "Combien de fois le portail a-t-il été consulté ?",  # times: answered by a number of users
     "Quel est le budget de l'ONUDC ?",
 ])
 def test_no_counted_thing(question):
