@@ -14,62 +14,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .abstention import should_abstain
+from .asked import asked_kinds, question_parts
 from .conversation import standalone_question
-from .glossary import glossary
 from .lexical import tokenize
 from .records import Answer, Passage, Quote
 from .retrieval import Retrieval, Retriever, check_question, get_retriever
 from .settings import Settings
-from .text import detect_language, fold, numbers, ordinals, question_search_text, sentences
+from .text import detect_language, question_search_text, sentences
 
 CITATION = re.compile(r"§(\d{1,3})")
-
-# What kind of thing the question asks for, by language-independent patterns.
-_ASKS_NUMBER = re.compile(
-    r"\bcombien\b|\bquel(?:le)?s? (?:est |était |sont )?(?:le |la )?(?:montant|nombre|pourcentage|part|"
-    r"taux|total)\b|\bà quelle fréquence\b|\bhow (?:many|much|often)\b|\bwhat (?:percentage|share|amount|"
-    r"number|proportion)\b|\bby how much\b", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"\boù\b|\bdans quel(?:le)?s? (?:ville|pays|région)|\bwhere\b|\bin which (?:city|country|"
-                         r"countries|region)", re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:à|au|aux|en|dans|de)\s+(?:l['’])?[A-ZÀ-Ý][\w'’-]+")
-_ASKS_DATE = re.compile(r"\bquand\b|\bà quelle date\b|\ben quelle année\b|\bwhen\b|\bwhat year\b",
-                        re.IGNORECASE)
-_YEAR_OR_MONTH = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
-    r"novembre|décembre)\b", re.IGNORECASE)
-# A count or an amount: a number that is not a year, or a number word.
-_COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d  ,.]*|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
-                    r"onze|douze|vingt|cent|mille|million)s?\b", re.IGNORECASE)
-# Numbers that name things rather than count them: resolutions (74/177), "n° 16", "article 11".
-_REFERENCES = re.compile(r"\b\d+/\d+(?:/\d+)*\b|\bn°\s*\d+|\b(?:article|chapitre|indicateurs?)\s+[\d.]+",
-                         re.IGNORECASE)
-# What a count question counts: the words after "combien de" / "how many", up to the verb.
-_COUNTED = re.compile(
-    r"\bcombien\s+(?:de|d['’])\s*(?P<fr>.+?)(?=\s+(?:ont|a|avait|avaient|sont|est|étaient|était|sera|seront|"
-    r"se|s['’]|l['’]|la|le|les|au|aux|à|en|par|pour|dans|sur|ce|cette|il|elle|ils|elles)\b|\s*[?,;]|$)"
-    r"|\bhow many\s+(?P<en>.+?)(?=\s+(?:were|was|did|does|do|have|has|had|are|is|will|can|could|would|of|for|in|"
-    r"on|at|by|with|from|to|under|that|which|who|the|a|an|\w+ed)\b|\s*[?,;]|$)", re.IGNORECASE)
-# "How many people…" may be answered by "1 800 practitioners", "combien de fois" by a number of
-# users: a count of anyone, or of times, is not checked.
-_ANYONE = r"people|persons|individuals|personnes|gens|individus|fois|times"
-# A count stands at most this many words before the thing it counts ("1 800 praticiennes et
-# praticiens", "près d'un million de contrôles").
-_COUNT_WINDOW = 6
-# A question after a share ("quel pourcentage", "what rate") needs one stated; one after an amount
-# of money ("quel budget", "how much did it spend") needs a sum in a currency.
-_ASKS_PERCENT = re.compile(r"\b(?:pourcentage|percentage|per ?cent|taux|rate|proportion)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"%|\bpour cent\b|\bpourcentage|\bmoitié\b|\btiers\b|\bquart\b", re.IGNORECASE)
-_ASKS_MONEY = re.compile(r"\b(?:budget|montant|co[uû]te?|cost|costs|spen[dt]|dépens\w*|how much money|"
-                         r"combien d['’]argent)\b", re.IGNORECASE)
-_AMOUNT_RANKS = 3  # paragraphs searched for the share or sum asked for
-_MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
-# "Qui préside…", "Who chairs…": the role asked about, the word after "who" (after a copula and
-# an article: "qui est le directeur…" asks about a director).
-_WHO = re.compile(r"^\s*(?:qui|who)\s+(?:(?:est|sont|était|étaient|is|are|was|were)\s+"
-                  r"(?:l['’]|le|la|les|the|a|an)?\s*)?(?P<word>[^\W\d_]+(?:-[^\W\d_]+)*)", re.IGNORECASE)
-# Two questions in one: "… et combien …", "… and how many …", "… ; …".
-_SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
-                          r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
 
 _ABSTAIN_TEXT = {
     "fr": "Le rapport ne le dit pas : aucun de ses paragraphes ne répond à cette question. "
@@ -134,7 +88,7 @@ def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Se
         if direct is not None:
             return direct
     candidates = _score_sentences(retriever, found, settings)
-    if not candidates or _should_abstain(retriever, found):
+    if not candidates or should_abstain(retriever, found):
         return Answer(question=found.question, text=_ABSTAIN_TEXT[language], citations=[],
                       passages=found.passages, abstained=True, language=language, mode="extractive")
     chosen = _choose(candidates, found.question, retriever, found, settings)
@@ -192,7 +146,7 @@ def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings,
     query_vector = found.query_vector if query_vector is None else query_vector
     index = retriever.index
     question_tokens = set(tokenize(question_search_text(question)))
-    asked = _asked_kinds(question)
+    asked = asked_kinds(question)
     top = max((p.score for p in found.passages), default=1.0) or 1.0
     out = []
     for rank, passage in enumerate(found.passages):
@@ -210,170 +164,11 @@ def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings,
     return sorted(out, key=lambda c: -c.score)
 
 
-def _holds_count(sentence: str) -> bool:
-    return bool(_COUNT.search(_REFERENCES.sub(" ", sentence)))
-
-
-def _holds_date(sentence: str) -> bool:
-    return bool(_YEAR_OR_MONTH.search(sentence))
-
-
-def _holds_place(sentence: str) -> bool:
-    return bool(_PLACE.search(sentence))
-
-
-def _readings(text: str, english: bool) -> list[tuple[frozenset[str], ...]]:
-    """Each term of ``text`` as the report would write it: its alternatives, each a set of
-    French stems (an English term through the glossary, or as written when it has no entry).
-    Function words read as nothing and are left out."""
-    if english:
-        terms = [tuple(frozenset(tokenize(f)) for f in french) if french else (frozenset(tokenize(words)),)
-                 for words, french in glossary().spans(text)]
-    else:
-        terms = [(frozenset(tokenize(word)),) for word in text.split()]
-    return [tuple(a for a in t if a) for t in terms if any(t)]
-
-
-def _stands_in(term: tuple[frozenset[str], ...], tokens: frozenset[str]) -> bool:
-    return any(alternative <= tokens for alternative in term)
-
-
-def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> frozenset[str] | None:
-    """The French stems of what a count question counts ("Combien de victimes…", "How many
-    teachers…" -> victim, enseign); None when the question does not ask for a count of things, or
-    (given the report's stems) when a word of the counted thing is not one the report uses: it
-    may be a paraphrase ("gens", "executive summaries" for "résumés analytiques"), and the
-    check would be guessing."""
-    m = _COUNTED.search(question)
-    if not m or re.fullmatch(_ANYONE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE):
-        return None
-    if m.group("fr"):  # the noun comes first: "victimes de la traite" counts victims
-        readings = _readings(re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0], english=False)
-    else:
-        # English: the words before the verb ("users consulted…" counts users). Any of them may
-        # be the one the report uses ("wildlife traffickers", "tools and materials").
-        readings = _readings(" ".join(m.group("en").split()[:3]), english=True)
-    stems = [frozenset().union(*term) for term in readings]
-    if not stems or (report_stems is not None and not all(t & report_stems for t in stems)):
-        return None
-    return frozenset().union(*stems)
-
-
-def _role_unanswered(retriever: Retriever, found: Retrieval) -> bool:
-    """A who-question ("Qui préside la Commission…", "Who chairs the network…") whose role no
-    retrieved sentence gives about what the question names: the role must stand in a sentence
-    with more than half the question's other terms. A role the report never words is left alone
-    (it may be a paraphrase)."""
-    m = _WHO.search(found.question)
-    if not m:
-        return False
-    english = detect_language(found.question) == "en"
-    role = _readings(m.group("word"), english)
-    if not role or not _stands_in(role[0], retriever.stems):
-        return False
-    others = [t for t in _readings(found.question[m.end():], english) if _stands_in(t, retriever.stems)]
-    for passage in found.passages:
-        for row, _ in retriever.sentence_owners.get(passage.unit_id, []):
-            tokens = retriever.sentence_tokens[row]
-            if _stands_in(role[0], tokens) and 2 * sum(_stands_in(t, tokens) for t in others) > len(others):
-                return False
-    return True
-
-
-def _holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
-    """Does a count in the sentence count the asked-for thing (a word of it shortly after)?"""
-    text = _REFERENCES.sub(" ", sentence)
-    for m in _COUNT.finditer(text):
-        following = re.findall(r"\w+", text[m.end():])[:_COUNT_WINDOW]
-        if counted & set(tokenize(" ".join(following))):
-            return True
-    return False
-
-
-def _holds_percent(sentence: str) -> bool:
-    return bool(_PERCENT.search(sentence))
-
-
-def _holds_money(sentence: str) -> bool:
-    return bool(_MONEY.search(sentence))
-
-
-def _asked_kinds(question: str) -> list:
-    """Tests for what the question asks for: a count, a date, a place."""
-    kinds = [(_ASKS_NUMBER, _holds_count), (_ASKS_DATE, _holds_date), (_ASKS_PLACE, _holds_place),
-             (_ASKS_PERCENT, _holds_percent), (_ASKS_MONEY, _holds_money)]
-    return [holds for asks, holds in kinds if asks.search(question)]
-
-
-def _should_abstain(retriever: Retriever, found: Retrieval) -> bool:
-    """The report does not answer when the question (README "Abstention"; tuned on evals dev)
-    - names a year, figure or ordinal the report never uses, or only names it never mentions;
-    - asks who holds a role that no retrieved sentence gives about what the question names;
-    - asks for a share or a sum of money that none of the best paragraphs states;
-    - asks how many of something that no number in the retrieved paragraphs counts;
-    - or has no sentence of the report standing out for it: raw similarity is no signal
-      (English questions score lower everywhere), but how far the report's closest sentence
-      lies above the question's mean similarity to all its sentences, in standard deviations, is.
-    The last three look at one question at a time: a two-part question is not checked by them.
-    """
-    question = found.question
-    if any(n not in retriever.report_numbers for n in numbers(question)):
-        return True
-    if ordinals(question) - retriever.report_ordinals:  # "the fifteenth Congress"
-        return True
-    names = [w for w in _PROPER_NAME.findall(question[1:]) if fold(w) not in _GENERIC_NAMES]
-    known = [w for w in names if _known_name(w, retriever.vocabulary, retriever.names)]
-    # A capitalised English word the glossary translates is a common noun ("Firearms Protocol"):
-    # neither a known nor an unknown name.
-    unknown = [w for w in names if w not in known and not glossary().french_for(w)]
-    if unknown and not known:
-        return True
-    if _role_unanswered(retriever, found):  # "who chairs the network?" when it names a member
-        return True
-    if not _is_multi_part(question):
-        # The report's budget paragraph turns up for any question saying "budget": only the
-        # best paragraphs are searched for the share or sum.
-        best = [p.text for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
-        for asks, holds in ((_ASKS_PERCENT, _holds_percent), (_ASKS_MONEY, _holds_money)):
-            if asks.search(question) and not any(holds(t) for t in best):
-                return True
-        # "How many journalists…" when no number in the paragraphs is followed by journalists.
-        # (Only to abstain: to pick the sentence to quote, any count will do, as the report may
-        # name the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
-        counted = counted_terms(question, retriever.stems)
-        if counted and not any(_holds_count_of(sentence, counted) for passage in found.passages
-                               for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
-            return True
-    similarities = retriever.index.sentence_vectors @ found.query_vector
-    spread = float(similarities.std()) or 1.0
-    standout = (float(similarities.max()) - float(similarities.mean())) / spread
-    return standout < retriever.settings.abstain_standout
-
-
-_PROPER_NAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]{2,}\b")
-# Capitalised words of questions that are not names.
-_GENERIC_NAMES = frozenset(fold(w) for w in """What Which Who Where When How Does Did Quel Quelle Quels
-Quelles Combien Selon Que Qui Quand Comment Pourquoi Est Sont The Is Are Was Were Has Have Office
-Convention Protocol Protocole Conference Conférence Secretary Secrétaire General Général Member
-Membres States États Report Rapport Programme Program Global Mondial Assembly Assemblée United
-Nations Unies""".split())
-
-
-def _known_name(name: str, vocabulary: frozenset[str], names: frozenset[str]) -> bool:
-    """Is a name in the report, allowing for an inflected or French ending, or under its French
-    name ("Japan" is "Japon")?"""
-    if fold(name) in vocabulary or any(v.startswith(fold(name)[:5]) for v in vocabulary):
-        return True
-    # Only a translation that is a name in the report too: "Peace" is "paix", a common noun there.
-    french = [fold(w) for term in glossary().french_for(name) for w in term.split()]
-    return any(w in names for w in french)
-
-
 def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, found: Retrieval,
             settings: Settings) -> list[_Candidate]:
     """The best sentence; for a multi-part question, the best sentence of another paragraph for
     each further part; then a close runner-up from another paragraph."""
-    parts = _parts(question)
+    parts = question_parts(question)
     if len(parts) < 2:
         chosen = [candidates[0]]
     else:
@@ -391,7 +186,7 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
                 chosen.append(best)
     # The best sentence may name the subject while the figure, date or place asked for stands in
     # another sentence of the same paragraph: quote that one too.
-    for holds in _asked_kinds(question):
+    for holds in asked_kinds(question):
         first = chosen[0]
         if not holds(first.sentence):
             same = next((c for c in candidates if c.passage.paragraph == first.passage.paragraph
@@ -412,15 +207,6 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
                 x.passage.paragraph for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]
-
-
-def _parts(question: str) -> list[str]:
-    """The questions within a question ("how many X and how many Y?" is two)."""
-    return [p for p in _SECOND_PART.split(question) if p and len(p.split()) >= 2]
-
-
-def _is_multi_part(question: str) -> bool:
-    return len(_parts(question)) >= 2
 
 
 def numbers_outside_citations(text: str) -> str:

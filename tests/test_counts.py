@@ -1,10 +1,10 @@
-"""What a count question counts, and whether a sentence counts it (the abstention rule's parts)."""
+"""What a count question counts, and whether a sentence counts it (parts of the abstention rule)."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.answering import _holds_count_of, counted_terms
+from assistant.asked import counted_terms, holds_count_of
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -33,10 +33,10 @@ def test_no_counted_thing(question):
 
 def test_a_sentence_counts_the_thing_only_when_its_number_comes_just_before():
     victims = counted_terms("Combien de victimes ont été identifiées ?")
-    assert _holds_count_of("il a été possible d'identifier et de soutenir 228 victimes de la traite", victims)
-    assert _holds_count_of("près d'un million de contrôles", counted_terms("How many checks were made?"))
-    assert not _holds_count_of("72 pays ont reçu une assistance pour aider les victimes", victims)
-    assert not _holds_count_of("la résolution 74/177 sur les victimes", victims)  # a reference, not a count
+    assert holds_count_of("il a été possible d'identifier et de soutenir 228 victimes de la traite", victims)
+    assert holds_count_of("près d'un million de contrôles", counted_terms("How many checks were made?"))
+    assert not holds_count_of("72 pays ont reçu une assistance pour aider les victimes", victims)
+    assert not holds_count_of("la résolution 74/177 sur les victimes", victims)  # a reference, not a count
 
 
 def test_a_counted_word_the_report_never_uses_is_not_checked():
