@@ -67,8 +67,8 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         # (Only to abstain: to pick the sentence to quote, any count will do, as the report may
         # name the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
         counted = counted_terms(question, retriever.stems)
-        if counted and not any(holds_count_of(sentence, counted) for passage in found.passages
-                               for _, sentence in retriever.sentence_owners.get(passage.unit_id, [])):
+        if counted and not any(holds_count_of(sentence, counted)
+                               for _, _, sentence in retriever.sentences_of(found.passages)):
             return True
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
@@ -108,9 +108,8 @@ def _role_unanswered(retriever: Retriever, found: Retrieval) -> bool:
     if not role or not stands_in(role[0], retriever.stems):
         return False
     others = [t for t in readings(found.question[m.end():], english) if stands_in(t, retriever.stems)]
-    for passage in found.passages:
-        for row, _ in retriever.sentence_owners.get(passage.unit_id, []):
-            tokens = retriever.sentence_tokens[row]
-            if stands_in(role[0], tokens) and 2 * sum(stands_in(t, tokens) for t in others) > len(others):
-                return False
+    for _, row, _ in retriever.sentences_of(found.passages):
+        tokens = retriever.sentence_tokens[row]
+        if stands_in(role[0], tokens) and 2 * sum(stands_in(t, tokens) for t in others) > len(others):
+            return False
     return True

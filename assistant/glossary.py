@@ -39,7 +39,7 @@ class Glossary:
         """``english`` cut into glossary terms and other words: (English words, French terms or
         ``()``). Longer phrases win: "money laundering" gives "blanchiment d'argent", not the
         French for "money" as well."""
-        words = _WORD.findall(english.lower().replace("’", "'"))
+        words = _words(english)
         stems = _english_stemmer().stemWords(words)
         out: list[tuple[str, tuple[str, ...]]] = []
         i = 0
@@ -56,8 +56,12 @@ class Glossary:
         return out
 
 
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
 def _stem_words(text: str) -> list[str]:
-    return _english_stemmer().stemWords(_WORD.findall(text.lower().replace("’", "'")))
+    return _english_stemmer().stemWords(_words(text))
 
 
 @lru_cache(maxsize=1)

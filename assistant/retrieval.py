@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +131,13 @@ class Retriever:
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
         self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the report
+
+    def sentences_of(self, passages: list[Passage]) -> Iterator[tuple[Passage, int, str]]:
+        """(passage, row in index.sentence_vectors, sentence) for every sentence of ``passages``,
+        passage by passage (headings and the summary have none)."""
+        for passage in passages:
+            for row, sentence in self.sentence_owners.get(passage.unit_id, []):
+                yield passage, row, sentence
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         return self.search(question, k).passages

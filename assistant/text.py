@@ -82,8 +82,14 @@ ACRONYMS_EN_FR = {
     "UN-Habitat": "ONU-Habitat", "UN-Women": "ONU-Femmes", "UN Women": "ONU-Femmes", "SDG": "ODD",
     "SDGs": "ODD", "UN": "ONU", "UNHCR": "HCR", "IMO": "OMI", "EU": "UE", "UNICEF": "UNICEF",
 }
-_ACRONYM_EN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ACRONYMS_EN_FR), key=len, reverse=True))
-                         + r")\b")
+
+
+def _any_of(words) -> str:
+    """A regex alternation of ``words``, longest first (so "UN-Habitat" wins over "UN")."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
+_ACRONYM_EN = re.compile(rf"\b({_any_of(ACRONYMS_EN_FR)})\b")
 
 
 def question_search_text(question: str) -> str:
@@ -109,7 +115,6 @@ def detect_language(question: str) -> str:
     en = sum(w in _EN_WORDS for w in words)
     fr = sum(w in _FR_WORDS for w in words) + len(re.findall(r"[àâçéèêëîïôûùüÿœ]", question.lower()))
     return "en" if en > fr else "fr"
-
 
 
 def _french_cardinals() -> dict[int, str]:
@@ -145,9 +150,11 @@ def _ordinal_words() -> dict[str, int]:
     for n, name in _french_cardinals().items():
         if n == 0:
             continue
-        stem = name[:-1] if name.endswith("e") else name
-        stem = {"neuf": "neuv", "cinq": "cinqu"}.get(stem[-4:], stem[-4:]).join([stem[:-4], ""]) \
-            if stem.endswith(("neuf", "cinq")) else stem
+        stem = name[:-1] if name.endswith("e") else name  # quatre -> quatrième
+        if stem.endswith("neuf"):
+            stem = stem[:-1] + "v"  # neuvième
+        elif stem.endswith("cinq"):
+            stem += "u"  # cinquième
         words.setdefault(f"{stem}ième", n)
     english_irregular = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
                          "nine": "ninth", "twelve": "twelfth"}
@@ -166,8 +173,7 @@ def _ordinal_words() -> dict[str, int]:
 
 
 _ORDINAL_WORDS = _ordinal_words()
-_ORDINAL_WORD = re.compile(r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _ORDINAL_WORDS), key=len, reverse=True))
-                           + r")(?![\w-])")
+_ORDINAL_WORD = re.compile(rf"(?<![\w-])({_any_of(_ORDINAL_WORDS)})(?![\w-])")
 _ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ème|eme|er|re)\b")
 
 
