@@ -169,6 +169,11 @@ def prompt(found: Retrieval, language: str, paragraphs: int = 3) -> list[BaseMes
                                             not_in_report=NOT_IN_REPORT[language]))]
 
 
+def _claim_words(sentence: str) -> str:
+    """What a sentence says besides its citations and punctuation ("" for "(§47).")."""
+    return _CITATION.sub("", sentence).strip(" .!?;,")
+
+
 def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], bool]:
     """(verified text, warnings, abstained). See the module docstring for the rules."""
     retrieved = {p.paragraph: p.text for p in found.passages if p.paragraph is not None}
@@ -179,7 +184,7 @@ def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], 
     # belongs to the claim before it.
     claims: list[str] = []
     for sentence in sentences(" ".join(text.split())):
-        if claims and not _CITATION.sub("", sentence).strip(" .!?;,"):
+        if claims and not _claim_words(sentence):
             claims[-1] = f"{claims[-1]} {sentence}"
         else:
             claims.append(sentence)
@@ -190,7 +195,7 @@ def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], 
             warnings.append(f"dropped citations to paragraphs not retrieved: {invented}")
         cited = [n for n in cited if n in retrieved]
         bare = re.sub(r"\s+([.!?;,])", r"\1", _CITATION.sub("", sentence)).strip()
-        if not bare.strip(" .!?;,"):  # citations alone, with no claim to carry
+        if not _claim_words(sentence):  # citations alone (first of all), with no claim to carry
             continue
         if not cited:
             warnings.append(f"removed a sentence without a valid citation: {bare[:80]!r}")

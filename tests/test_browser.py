@@ -87,10 +87,7 @@ def test_a_follow_up_is_read_with_the_question_before_it(page):
     "[cliquez](javascript:window.__xss=1) ![x](javascript:window.__xss=1) combien ?",
 ])
 def test_user_input_cannot_inject_markup(page, payload):
-    _ask(page, payload)
-    bubbles = page.locator("#chat .message")
-    page.wait_for_function("n => document.querySelectorAll('#chat .message').length >= n",
-                           arg=bubbles.count() + 2, timeout=30_000)
+    _ask_and_wait(page, payload)
     assert page.evaluate("window.__xss") is None
     chat = page.locator("#chat")
     assert chat.locator("script").count() == 0
