@@ -88,7 +88,8 @@ Nations Unies""".split())
 def _known_name(name: str, vocabulary: frozenset[str], names: frozenset[str]) -> bool:
     """Is a name in the report, allowing for an inflected or French ending, or under its French
     name ("Japan" is "Japon")?"""
-    if fold(name) in vocabulary or any(v.startswith(fold(name)[:5]) for v in vocabulary):
+    folded = fold(name)
+    if folded in vocabulary or any(v.startswith(folded[:5]) for v in vocabulary):
         return True
     # Only a translation that is a name in the report too: "Peace" is "paix", a common noun there.
     french = [fold(w) for term in glossary().french_for(name) for w in term.split()]
