@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import re
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from .asked import (
     ASKS_MONEY,
     ASKS_PERCENT,
+    ASKS_RANKING,
     counted_terms,
+    counts_people,
+    holds_count,
     holds_count_of,
     holds_money,
     holds_percent,
     is_multi_part,
+    ranked_in,
     readings,
     stands_in,
 )
 from .glossary import glossary
+from .lexical import tokenize
 from .retrieval import Retrieval, Retriever
 from .text import detect_language, fold, numbers, ordinals
 
@@ -48,13 +55,23 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     if ordinals(question) - retriever.report_ordinals:  # "the fifteenth Congress"
         return True
     names = [w for w in _PROPER_NAME.findall(question[1:]) if fold(w) not in _GENERIC_NAMES]
-    known = [w for w in names if _known_name(w, retriever.vocabulary, retriever.names)]
-    # A capitalised English word the glossary translates is a common noun ("Firearms Protocol"):
-    # neither a known nor an unknown name.
-    unknown = [w for w in names if w not in known and not glossary().french_for(w)]
+    known = {w: forms for w in names if (forms := _name_forms(w, retriever))}
+    # A capitalised word the report or the glossary has as a common noun ("Firearms Protocol",
+    # "la Corruption", "the Counter-Terrorism Compact") is neither a known nor an unknown name.
+    translated = {w for words, french in glossary().spans(question) if french for w in words.split("-")}
+    unknown = [w for w in names if w not in known and fold(w) not in retriever.vocabulary
+               and w.lower() not in translated]
     if unknown and not known:
         return True
+    if known:
+        topic = _topic(question, leaving=tuple(known))
+        if not topic:  # "What did UNODC do in Somalia?": what the report says of it answers
+            return False
+        if _off_topic(retriever, topic, known):  # "the population of Japan"
+            return True
     if _role_unanswered(retriever, found):  # "who chairs the network?" when it names a member
+        return True
+    if ASKS_RANKING.search(question) and not _ranking_given(retriever, found):  # "the biggest donor"
         return True
     if not is_multi_part(question):
         # The report's budget paragraph turns up for any question saying "budget": only the
@@ -70,6 +87,11 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         if counted and not any(holds_count_of(sentence, counted)
                                for _, _, sentence in retriever.sentences_of(found.passages)):
             return True
+        # "How many people were arrested…": the report counts people under many names
+        # (practitioners, users, victims), so a count must stand in a paragraph on the question's
+        # topic instead: one holding more than half its terms.
+        if counts_people(question) and not _people_counted(retriever, found):
+            return True
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
     standout = (float(similarities.max()) - float(similarities.mean())) / spread
@@ -83,17 +105,70 @@ Quelles Combien Selon Que Qui Quand Comment Pourquoi Est Sont The Is Are Was Wer
 Convention Protocol Protocole Conference Conférence Secretary Secrétaire General Général Member
 Membres States États Report Rapport Programme Program Global Mondial Assembly Assemblée United
 Nations Unies""".split())
+# Words that say nothing of a question's topic: function words, question words, the office and
+# its report, and verbs any question may use ("what happened in Kyoto?").
+_YEARS = frozenset(str(y) for y in range(1900, 2100))  # a year dates a ranking, it is not what is ranked
+_EMPTY_STEMS = frozenset(tokenize(" ".join(STOPWORDS_EN_PLUS) + """ quel quelle quels quelles combien comment
+pourquoi quand où qui que quoi lequel laquelle many much onudc unodc office rapport report onu un nations
+unies united happen happened happens occur occurred take took taken give gave given make made get got say
+said says tell told mention mentioned describe described do did does done fait faire passé plus moins
+most least"""))
 
 
-def _known_name(name: str, vocabulary: frozenset[str], names: frozenset[str]) -> bool:
-    """Is a name in the report, allowing for an inflected or French ending, or under its French
-    name ("Japan" is "Japon")?"""
+def _name_forms(name: str, retriever: Retriever) -> frozenset[str]:
+    """The report's names (folded) that a name of the question stands for: itself, with another
+    ending ("Colombia", "Colombie"), or its French name ("Japan" is "Japon"). Only capitalised
+    words of the report count: "Australia" is not "australe" (Afrique australe)."""
     folded = fold(name)
-    if folded in vocabulary or any(v.startswith(folded[:5]) for v in vocabulary):
-        return True
+    forms = {n for n in retriever.name_rows if n == folded or (len(folded) >= 5 and n.startswith(folded[:5]))}
     # Only a translation that is a name in the report too: "Peace" is "paix", a common noun there.
-    french = [fold(w) for term in glossary().french_for(name) for w in term.split()]
-    return any(w in names for w in french)
+    forms.update(w for term in glossary().french_for(name) for w in map(fold, term.split())
+                 if w in retriever.name_rows)
+    return frozenset(forms)
+
+
+def _topic(question: str, leaving: tuple[str, ...] = ()) -> list[tuple[frozenset[str], ...]]:
+    """The terms of a question that say what it is about (in the report's words where the glossary
+    has them), but for the words that say nothing of it and those of ``leaving``."""
+    english = detect_language(question) == "en"
+    left = frozenset().union(*(a for words in leaving for term in readings(words, english) for a in term))
+    return [t for t in readings(question, english) if not any(a <= _EMPTY_STEMS or a & left for a in t)]
+
+
+def _people_counted(retriever: Retriever, found: Retrieval) -> bool:
+    topic = _topic(found.question, leaving=("people personnes gens",))
+    for passage in found.passages:
+        sentences = [(row, sentence) for row, sentence in retriever.sentence_owners.get(passage.unit_id, [])]
+        if not any(holds_count(sentence) for _, sentence in sentences):
+            continue
+        tokens = frozenset().union(*(retriever.sentence_tokens[row] for row, _ in sentences))
+        if 2 * sum(stands_in(t, tokens) for t in topic) > len(topic):
+            return True
+    return False
+
+
+def _ranking_given(retriever: Retriever, found: Retrieval) -> bool:
+    """Does a retrieved sentence rank what the question ranks (a superlative or a "principal"
+    next to one of its terms)? The report seldom ranks; a question after "the biggest donor"
+    would otherwise be answered by whatever it says of donors."""
+    topic = [t for t in _topic(found.question) if not any(a <= _YEARS for a in t)]
+    return any(stands_in(t, ranked_in(sentence)) for _, _, sentence in retriever.sentences_of(found.passages)
+               for t in topic)
+
+
+def _off_topic(retriever: Retriever, others: list[tuple[frozenset[str], ...]],
+               known: dict[str, frozenset[str]]) -> bool:
+    """A question on something the report says nothing of, about a place or body it does name
+    ("the population of Japan", "la monnaie du Mexique", "who is the mayor of Nairobi"): none of
+    the question's other terms (``others``) is the report's, or no sentence naming it holds any."""
+    said = [t for t in others if stands_in(t, retriever.stems)]
+    if not said:
+        return True
+    for forms in known.values():
+        rows = {row for form in forms for row in retriever.name_rows[form]}
+        if not any(stands_in(t, retriever.sentence_tokens[row]) for row in rows for t in said):
+            return True
+    return False
 
 
 def _role_unanswered(retriever: Retriever, found: Retrieval) -> bool:

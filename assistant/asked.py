@@ -40,7 +40,8 @@ _COUNTED = re.compile(
     r"on|at|by|with|from|to|under|that|which|who|the|a|an|\w+ed)\b|\s*[?,;]|$)", re.IGNORECASE)
 # "How many people…" may be answered by "1 800 practitioners", "combien de fois" by a number of
 # users: a count of anyone, or of times, is not checked.
-_ANYONE = r"people|persons|individuals|personnes|gens|individus|fois|times"
+_PEOPLE = r"people|persons|individuals|personnes|gens|individus"
+_ANYONE = rf"{_PEOPLE}|fois|times"
 # A count stands at most this many words before the thing it counts ("1 800 praticiennes et
 # praticiens", "près d'un million de contrôles").
 _COUNT_WINDOW = 6
@@ -51,6 +52,14 @@ _PERCENT = re.compile(r"%|\bpour cent\b|\bpourcentage|\bmoitié\b|\btiers\b|\bqu
 ASKS_MONEY = re.compile(r"\b(?:budget|montant|co[uû]te?|cost|costs|spen[dt]|dépens\w*|how much money|"
                          r"combien d['’]argent)\b", re.IGNORECASE)
 _MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
+# A question after the first of a ranking ("le plus grand donateur", "the highest number") needs
+# the report to rank that thing: a superlative or a "principal(e)s" next to one of its words.
+ASKS_RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\b(?:le|la|les)\s+(?:meilleure?s?|pire)\b|"
+                          r"\b(?:most|least|biggest|largest|highest|lowest|greatest|smallest|fewest|best|worst|"
+                          r"top)\b", re.IGNORECASE)
+_RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\bmeilleure?s?\b|\bprincipa(?:l|le|les|ux)\b|"
+                      r"\bmajeure?s?\b|\brecord\b", re.IGNORECASE)
+_RANKED_WINDOW = 3  # words either side of a superlative that may be the thing it ranks
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -105,6 +114,12 @@ def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> 
     return frozenset().union(*stems)
 
 
+def counts_people(question: str) -> bool:
+    """Does the question ask how many people ("combien de personnes…", "how many people…")?"""
+    m = _COUNTED.search(question)
+    return bool(m and re.fullmatch(_PEOPLE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE))
+
+
 def holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
     """Does a count in the sentence count the asked-for thing (a word of it shortly after)?"""
     text = _REFERENCES.sub(" ", sentence)
@@ -121,6 +136,17 @@ def holds_percent(sentence: str) -> bool:
 
 def holds_money(sentence: str) -> bool:
     return bool(_MONEY.search(sentence))
+
+
+def ranked_in(sentence: str) -> frozenset[str]:
+    """The stems next to the sentence's superlatives: what it ranks ("les principales routes",
+    "les informations les plus courantes")."""
+    ranked: set[str] = set()
+    for m in _RANKING.finditer(sentence):
+        before = re.findall(r"\w+", sentence[:m.start()])[-_RANKED_WINDOW:]
+        after = re.findall(r"\w+", sentence[m.end():])[:_RANKED_WINDOW]
+        ranked.update(tokenize(" ".join(before + after)))
+    return frozenset(ranked)
 
 
 def asked_kinds(question: str) -> list:

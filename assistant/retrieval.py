@@ -22,6 +22,7 @@ from .records import Passage, Unit
 from .settings import Settings
 from .text import fold, numbers, ordinals, question_search_text
 
+_NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _PARAGRAPH_REF = re.compile(
@@ -121,7 +122,6 @@ class Retriever:
         self.report_numbers = frozenset(numbers(all_text))
         self.report_ordinals = frozenset(ordinals(all_text))  # "quatorzième" -> 14
         #: Its capitalised words, folded: names of places, bodies, people.
-        self.names = frozenset(fold(w) for w in re.findall(r"\b[A-ZÀ-Ý][\w-]+", all_text))
         #: unit id -> [(row in index.sentence_vectors, sentence)]
         self.sentence_owners: dict[str, list[tuple[int, str]]] = {}
         owners = unit_sentences(index.units)
@@ -131,6 +131,12 @@ class Retriever:
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
         self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the report
+        #: The report's names (places, bodies, people: its capitalised words, folded, but for a
+        #: sentence's first), each with the rows of the sentences that hold it.
+        self.name_rows: dict[str, list[int]] = {}
+        for row, (_, sentence) in enumerate(owners):
+            for name in {fold(m.group()) for m in _NAME.finditer(sentence) if m.start() > 0}:
+                self.name_rows.setdefault(name, []).append(row)
 
     def sentences_of(self, passages: list[Passage]) -> Iterator[tuple[Passage, int, str]]:
         """(passage, row in index.sentence_vectors, sentence) for every sentence of ``passages``,
