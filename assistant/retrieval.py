@@ -127,6 +127,7 @@ class Retriever:
         owners = unit_sentences(index.units)
         for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
+        self._is_heading = np.array([u.kind == "heading" for u in index.units])
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
@@ -155,6 +156,8 @@ class Retriever:
         query = self.index.embedder.embed_queries([question])[0]
         fused = self._fused_scores(question, query)
         ref = structural_reference(question, self._headings)
+        if not ref.heading and self.settings.heading_weight != 1.0:
+            fused = np.where(self._is_heading, fused * self.settings.heading_weight, fused)
         direct: list[int] = [self.position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self.position]
         if ref.heading:
             direct.append(self.position[f"h:{ref.heading}"])

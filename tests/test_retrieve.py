@@ -68,6 +68,15 @@ def test_a_section_question_returns_the_heading_and_its_paragraphs():
     assert all(76 <= p.paragraph <= 82 for p in passages[1:])
 
 
+def test_a_question_naming_no_section_gets_paragraphs_not_headings():
+    # Section V's headings (finances, governance…) all resemble this question; ranked among
+    # paragraphs they filled the top 5 and left the answer nothing to quote.
+    question = "Quelle est la situation financière de l'Office ?"
+    assert [p.kind for p in retrieve(question, settings=Settings(heading_weight=1.0))].count("heading") >= 3
+    passages = retrieve(question)
+    assert "heading" not in [p.kind for p in passages] and 102 in [p.paragraph for p in passages]
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", "x" * 20000])
 def test_bad_questions(bad):
     with pytest.raises(ValueError):
