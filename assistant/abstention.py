@@ -46,7 +46,8 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     - asks how many of something that no number in the retrieved paragraphs counts;
     - or has no sentence of the report standing out for it: raw similarity is no signal
       (English questions score lower everywhere), but how far the report's closest sentence
-      lies above the question's mean similarity to all its sentences, in standard deviations, is.
+      lies above the question's mean similarity to all its sentences, in standard deviations, is;
+      unless a retrieved sentence holds every term of the question.
     The share, sum and count rules skip a two-part question (one part may be answered).
     """
     question = found.question
@@ -95,7 +96,16 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
     standout = (float(similarities.max()) - float(similarities.mean())) / spread
-    return standout < retriever.settings.abstain_standout
+    if standout >= retriever.settings.abstain_standout:
+        return False
+    # Unless a retrieved sentence holds every term of the question, as the report words them:
+    # an English question's similarities are compressed (it stands out less), its words through
+    # the glossary are not. A word the report never uses can never be held, so a question on
+    # what the report leaves out ("how many journalists…") is not kept this way. Dev: wrongly
+    # abstained 0.041 -> 0.014, coverage 0.918 -> 0.945, one unanswerable question more answered.
+    topic = _topic(question)
+    return not (len(topic) >= 2 and any(all(stands_in(t, retriever.sentence_tokens[row]) for t in topic)
+                for _, row, _ in retriever.sentences_of(found.passages)))
 
 
 _PROPER_NAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]{2,}\b")
