@@ -44,13 +44,14 @@ _WHO = re.compile(r"^\s*(?:qui|who)\s+(?:(?:est|sont|était|étaient|is|are|was|
 def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     """The report does not answer when the question (README "Abstention"; tuned on evals dev)
     - names a year, figure or ordinal the report never uses, or only names it never mentions;
+    - names a place or body the report mentions, about something no sentence naming it says;
     - asks who holds a role that no retrieved sentence gives about what the question names;
+    - asks for the first of a ranking that no retrieved sentence makes;
     - asks for a share or a sum of money that none of the best paragraphs states;
-    - asks how many of something that no number in the retrieved paragraphs counts;
-    - or has no sentence of the report standing out for it: raw similarity is no signal
-      (English questions score lower everywhere), but how far the report's closest sentence
-      lies above the question's mean similarity to all its sentences, in standard deviations, is;
-      unless a retrieved sentence holds every term of the question.
+    - asks how many of something that no number in the retrieved paragraphs counts, or how many
+      people when no retrieved paragraph with a count is on the question's topic;
+    - or has no sentence of the report standing out for it, and no retrieved sentence holding
+      every term of it.
     The share, sum and count rules skip a two-part question (one part may be answered).
     """
     question = found.question
@@ -96,19 +97,26 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         # topic instead: one holding more than half its terms.
         if counts_people(question) and not _people_counted(retriever, found):
             return True
+    return not _stands_out(retriever, found)
+
+
+def _stands_out(retriever: Retriever, found: Retrieval) -> bool:
+    """Raw similarity is no signal (English questions score lower everywhere), but how far the
+    report's closest sentence lies above the question's mean similarity to all its sentences,
+    in standard deviations, is (``Settings.abstain_standout``)."""
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
     standout = (float(similarities.max()) - float(similarities.mean())) / spread
     if standout >= retriever.settings.abstain_standout:
-        return False
-    # Unless a retrieved sentence holds every term of the question, as the report words them:
-    # an English question's similarities are compressed (it stands out less), its words through
-    # the glossary are not. A word the report never uses can never be held, so a question on
-    # what the report leaves out ("how many journalists…") is not kept this way. Dev: wrongly
+        return True
+    # Or a retrieved sentence holds every term of the question, as the report words them: an
+    # English question's similarities are compressed (it stands out less), its words through the
+    # glossary are not. A word the report never uses can never be held, so a question on what
+    # the report leaves out ("how many journalists…") is not kept this way. Dev: wrongly
     # abstained 0.041 -> 0.014, coverage 0.918 -> 0.945, one unanswerable question more answered.
-    topic = _topic(question)
-    return not (len(topic) >= _HELD_TERMS and any(all(stands_in(t, retriever.sentence_tokens[row]) for t in topic)
-                for _, row, _ in retriever.sentences_of(found.passages)))
+    topic = _topic(found.question)
+    return len(topic) >= _HELD_TERMS and any(all(stands_in(t, retriever.sentence_tokens[row]) for t in topic)
+                                             for _, row, _ in retriever.sentences_of(found.passages))
 
 
 _PROPER_NAME = re.compile(r"\b[A-ZÀ-Ý][a-zà-ÿ]{2,}\b")
@@ -118,9 +126,9 @@ Quelles Combien Selon Que Qui Quand Comment Pourquoi Est Sont The Is Are Was Wer
 Convention Protocol Protocole Conference Conférence Secretary Secrétaire General Général Member
 Membres States États Report Rapport Programme Program Global Mondial Assembly Assemblée United
 Nations Unies""".split())
+_YEARS = frozenset(str(y) for y in range(1900, 2100))  # a year dates a ranking, it is not what is ranked
 # Words that say nothing of a question's topic: function words, question words, the office and
 # its report, and verbs any question may use ("what happened in Kyoto?").
-_YEARS = frozenset(str(y) for y in range(1900, 2100))  # a year dates a ranking, it is not what is ranked
 _EMPTY_STEMS = frozenset(tokenize(" ".join(STOPWORDS_EN_PLUS) + """ quel quelle quels quelles combien comment
 pourquoi quand où qui que quoi lequel laquelle many much onudc unodc office rapport report onu un nations
 unies united happen happened happens occur occurred take took taken give gave given make made get got say
@@ -149,9 +157,10 @@ def _topic(question: str, leaving: tuple[str, ...] = ()) -> list[tuple[frozenset
 
 
 def _people_counted(retriever: Retriever, found: Retrieval) -> bool:
+    """Does a retrieved paragraph hold a count and more than half the question's other terms?"""
     topic = _topic(found.question, leaving=("people personnes gens",))
     for passage in found.passages:
-        sentences = [(row, sentence) for row, sentence in retriever.sentence_owners.get(passage.unit_id, [])]
+        sentences = retriever.sentence_owners.get(passage.unit_id, [])
         if not any(holds_count(sentence) for _, sentence in sentences):
             continue
         tokens = frozenset().union(*(retriever.sentence_tokens[row] for row, _ in sentences))
