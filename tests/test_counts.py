@@ -1,10 +1,11 @@
-"""What a count question counts, and whether a sentence counts it (parts of the abstention rule)."""
+"""What a count question counts, whether a sentence counts it, and what a ranking question asks
+(parts of the abstention rules)."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.asked import counted_terms, holds_count_of
+from assistant.asked import ASKS_RANKING, counted_terms, counts_people, holds_count_of, ranked_in
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -45,3 +46,32 @@ def test_a_counted_word_the_report_never_uses_is_not_checked():
     assert counted_terms("Combien de gens ont été aidés ?", stems) is None  # "gens": maybe "personnes"
     assert counted_terms("How many executive summaries were finalized?", stems) is not None
     assert counted_terms("How many journalists were protected?", stems) is None
+
+
+@pytest.mark.parametrize("question, people", [
+    ("Combien de personnes ont été formées ?", True),
+    ("How many people took the course?", True),
+    ("Combien de gens ont consulté SHERLOC ?", True),
+    ("How many victims were identified?", False),
+    ("Combien de fois le portail a-t-il été consulté ?", False),  # times, not people
+    ("Who trained people?", False),
+])
+def test_a_count_of_people(question, people):
+    assert counts_people(question) is people
+
+
+def test_what_a_sentence_ranks_is_next_to_its_superlative():
+    ranked = ranked_in("des groupes criminels ayant la main mise sur les principales routes empruntées")
+    assert "rout" in ranked and "group" not in ranked  # three words either side, no more
+    assert ranked_in("Le portail a été consulté par 338 196 utilisateurs.") == frozenset()
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("Quel pays est le plus grand donateur ?", True),
+    ("Which country had the highest number of victims?", True),
+    ("What is the most common crime?", True),
+    ("Combien de pays ont plus de 100 victimes ?", False),  # "plus de" is no superlative
+    ("Which countries were covered?", False),
+])
+def test_a_question_asking_for_a_ranking(question, asks):
+    assert bool(ASKS_RANKING.search(question)) is asks
