@@ -55,8 +55,8 @@ _MONEY = re.compile(r"\bdollars?\b|\$|\beuros?\b|€|\bUSD\b|\bEUR\b")
 # A question after the first of a ranking ("le plus grand donateur", "the highest number") needs
 # the report to rank that thing: a superlative or a "principal(e)s" next to one of its words.
 ASKS_RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\b(?:le|la|les)\s+(?:meilleure?s?|pire)\b|"
-                          r"\b(?:most|least|biggest|largest|highest|lowest|greatest|smallest|fewest|best|worst|"
-                          r"top)\b", re.IGNORECASE)
+                          r"\b(?:most|least|biggest|largest|highest|lowest|greatest|smallest|fewest|worst|top|"
+                          r"best(?! practices?))\b", re.IGNORECASE)  # "best practices" are "bonnes pratiques"
 _RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\bmeilleure?s?\b|\bprincipa(?:l|le|les|ux)\b|"
                       r"\bmajeure?s?\b|\brecord\b", re.IGNORECASE)
 _RANKED_WINDOW = 3  # words either side of a superlative that may be the thing it ranks

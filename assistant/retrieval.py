@@ -121,7 +121,6 @@ class Retriever:
         self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))
         self.report_numbers = frozenset(numbers(all_text))
         self.report_ordinals = frozenset(ordinals(all_text))  # "quatorzième" -> 14
-        #: Its capitalised words, folded: names of places, bodies, people.
         #: unit id -> [(row in index.sentence_vectors, sentence)]
         self.sentence_owners: dict[str, list[tuple[int, str]]] = {}
         owners = unit_sentences(index.units)

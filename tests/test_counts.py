@@ -72,6 +72,7 @@ def test_what_a_sentence_ranks_is_next_to_its_superlative():
     ("What is the most common crime?", True),
     ("Combien de pays ont plus de 100 victimes ?", False),  # "plus de" is no superlative
     ("Which countries were covered?", False),
+    ("What best practices did UNODC share?", False),
 ])
 def test_a_question_asking_for_a_ranking(question, asks):
     assert bool(ASKS_RANKING.search(question)) is asks
