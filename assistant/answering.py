@@ -66,13 +66,15 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     found = retriever.search(standalone)
     retrieved = time.perf_counter()
     language = detect_language(found.question)
-    if settings.llm:
+    result = _compose(retriever, found, language, settings)
+    # Whether the report answers at all is the extractive detector's call, in both modes: a chat
+    # model answers "the capital of Australia" from what it knows (both test models did, citing a
+    # paragraph on something else). So a question it turns away is never sent to the model.
+    if settings.llm and not result.abstained:
         from .generate import generate_answer
 
-        result = generate_answer(found, language, settings, on_token=on_token,
-                                 fallback=lambda: _compose(retriever, found, language, settings))
-    else:
-        result = _compose(retriever, found, language, settings)
+        extractive = result
+        result = generate_answer(found, language, settings, on_token=on_token, fallback=lambda: extractive)
     done = time.perf_counter()
     result.question = question
     if standalone != question:

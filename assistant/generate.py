@@ -9,8 +9,9 @@ paragraphs, then every sentence is verified against the paragraphs it cites.
 Verification, sentence by sentence: citations to paragraphs that were not retrieved are dropped;
 a sentence left without a citation is removed; a sentence with a number that stands in none of
 the paragraphs it cites is removed. When nothing verified remains, or the model says "not in the
-report" while the extractive answer finds one, the extractive answer is returned instead (with a
-warning saying so).
+report", the extractive answer is returned instead (with a warning saying so). Whether the report
+answers at all is decided before, by the extractive detector (``answering.answer``): a question
+it turns away is never sent to the model.
 """
 
 from __future__ import annotations
@@ -229,14 +230,12 @@ def generate_answer(found: Retrieval, language: str, settings: Settings, fallbac
     text, warnings, abstained = verify(raw, found, language)
     if abstained:
         # Small models say "not in the report" far too often (measured: 47% of answerable test
-        # questions with the 0.5B, 70% with the 1.5B), so the model's abstention stands only when
-        # the extractive detector agrees; otherwise the quoted evidence is shown.
+        # questions with the 0.5B, 70% with the 1.5B); the extractive detector found an answer,
+        # so the quoted evidence is shown.
         extractive = fallback()
-        if extractive.abstained:
-            return Answer(question=found.question, text=text, citations=[], passages=found.passages,
-                          abstained=True, language=language, mode="generative", warnings=warnings)
-        extractive.warnings = [*warnings, "the model found no answer in the paragraphs, but they quote one: "
-                               "extractive answer shown"]
+        if not extractive.abstained:
+            extractive.warnings = [*warnings, "the model found no answer in the paragraphs, but they quote "
+                                   "one: extractive answer shown"]
         return extractive
     if not text:
         result = fallback()
