@@ -73,8 +73,7 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     if settings.llm and not result.abstained:
         from .generate import generate_answer
 
-        extractive = result
-        result = generate_answer(found, language, settings, on_token=on_token, fallback=lambda: extractive)
+        result = generate_answer(found, language, settings, extractive=result, on_token=on_token)
     done = time.perf_counter()
     result.question = question
     if standalone != question:

@@ -212,9 +212,10 @@ def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], 
     return " ".join(kept), warnings, False
 
 
-def generate_answer(found: Retrieval, language: str, settings: Settings, fallback: Callable[[], Answer],
+def generate_answer(found: Retrieval, language: str, settings: Settings, extractive: Answer,
                     on_token: Callable[[str], None] | None = None) -> Answer:
-    """Generate, verify, and fall back to ``fallback()`` (the extractive answer) if nothing holds."""
+    """Generate, verify, and fall back to ``extractive`` (the extractive answer, which found one:
+    ``answering.answer`` sends no question the report does not answer) if nothing holds."""
     from .answering import citations_in
 
     model = chat_model(settings.llm, settings.threads)
@@ -232,14 +233,11 @@ def generate_answer(found: Retrieval, language: str, settings: Settings, fallbac
         # Small models say "not in the report" far too often (measured: 47% of answerable test
         # questions with the 0.5B, 70% with the 1.5B); the extractive detector found an answer,
         # so the quoted evidence is shown.
-        extractive = fallback()
-        if not extractive.abstained:
-            extractive.warnings = [*warnings, "the model found no answer in the paragraphs, but they quote "
-                                   "one: extractive answer shown"]
+        extractive.warnings = [*warnings, "the model found no answer in the paragraphs, but they quote "
+                               "one: extractive answer shown"]
         return extractive
     if not text:
-        result = fallback()
-        result.warnings = [*warnings, "no generated sentence passed verification: extractive answer shown"]
-        return result
+        extractive.warnings = [*warnings, "no generated sentence passed verification: extractive answer shown"]
+        return extractive
     return Answer(question=found.question, text=text, citations=citations_in(text), passages=found.passages,
                   abstained=False, language=language, mode="generative", warnings=warnings)
