@@ -69,14 +69,15 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     if unknown and not known:
         return True
     if known:
-        topic = _topic(question, leaving=tuple(known))
-        if not topic:  # "What did UNODC do in Somalia?": what the report says of it answers
+        others = _topic(question, leaving=tuple(known))
+        if not others:  # "What did UNODC do in Somalia?": what the report says of it answers
             return False
-        if _off_topic(retriever, topic, known):  # "the population of Japan"
+        if _off_topic(retriever, others, known):  # "the population of Japan"
             return True
     if _role_unanswered(retriever, found):  # "who chairs the network?" when it names a member
         return True
-    if ASKS_RANKING.search(question) and not _ranking_given(retriever, found):  # "the biggest donor"
+    topic = _topic(question)
+    if ASKS_RANKING.search(question) and not _ranking_given(retriever, found, topic):  # "the biggest donor"
         return True
     if not is_multi_part(question):
         # The report's budget paragraph turns up for any question saying "budget": only the
@@ -97,10 +98,10 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         # topic instead: one holding more than half its terms.
         if counts_people(question) and not _people_counted(retriever, found):
             return True
-    return not _stands_out(retriever, found)
+    return not _stands_out(retriever, found, topic)
 
 
-def _stands_out(retriever: Retriever, found: Retrieval) -> bool:
+def _stands_out(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]]) -> bool:
     """Raw similarity is no signal (English questions score lower everywhere), but how far the
     report's closest sentence lies above the question's mean similarity to all its sentences,
     in standard deviations, is (``Settings.abstain_standout``)."""
@@ -114,7 +115,6 @@ def _stands_out(retriever: Retriever, found: Retrieval) -> bool:
     # glossary are not. A word the report never uses can never be held, so a question on what
     # the report leaves out ("how many journalists…") is not kept this way. Dev: wrongly
     # abstained 0.041 -> 0.014, coverage 0.918 -> 0.945, one unanswerable question more answered.
-    topic = _topic(found.question)
     return len(topic) >= _HELD_TERMS and any(all(stands_in(t, retriever.sentence_tokens[row]) for t in topic)
                                              for _, row, _ in retriever.sentences_of(found.passages))
 
@@ -169,13 +169,13 @@ def _people_counted(retriever: Retriever, found: Retrieval) -> bool:
     return False
 
 
-def _ranking_given(retriever: Retriever, found: Retrieval) -> bool:
+def _ranking_given(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]]) -> bool:
     """Does a retrieved sentence rank what the question ranks (a superlative or a "principal"
     next to one of its terms)? The report seldom ranks; a question after "the biggest donor"
     would otherwise be answered by whatever it says of donors."""
-    topic = [t for t in _topic(found.question) if not any(a <= _YEARS for a in t)]
+    ranked = [t for t in topic if not any(a <= _YEARS for a in t)]
     return any(stands_in(t, ranked_in(sentence)) for _, _, sentence in retriever.sentences_of(found.passages)
-               for t in topic)
+               for t in ranked)
 
 
 def _off_topic(retriever: Retriever, others: list[tuple[frozenset[str], ...]],
