@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import re
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from .glossary import glossary
 from .lexical import tokenize
+from .text import detect_language
 
 # What kind of thing the question asks for, by language-independent patterns.
 _ASKS_NUMBER = re.compile(
     r"\bcombien\b|\bquel(?:le)?s? (?:est |était |sont )?(?:le |la )?(?:montant|nombre|pourcentage|part|"
     r"taux|total)\b|\bà quelle fréquence\b|\bhow (?:many|much|often)\b|\bwhat (?:percentage|share|amount|"
     r"number|proportion)\b|\bby how much\b", re.IGNORECASE)
-_ASKS_PLACE = re.compile(r"\boù\b|\bdans quel(?:le)?s? (?:ville|pays|région)|\bwhere\b|\bin which (?:city|country|"
-                         r"countries|region)", re.IGNORECASE)
+_ASKS_PLACE = re.compile(r"\boù\b|\bdans quel(?:le)?s? (?:villes?|pays|régions?)\b|\bwhere\b|"
+                         r"\bin (?:which|what) (?:cit(?:y|ies)|countr(?:y|ies)|regions?)\b", re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|de)\s+(?:l['’])?[A-ZÀ-Ý][\w'’-]+")
 _ASKS_DATE = re.compile(r"\bquand\b|\bà quelle date\b|\ben quelle année\b|\bwhen\b|\bwhat year\b",
                         re.IGNORECASE)
@@ -64,6 +67,14 @@ _RANKED_WINDOW = 3  # words either side of a superlative that may be the thing i
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
 
+# Words that say nothing of a question's topic: function words, question words, the office and
+# its report, and verbs any question may use ("what happened in Kyoto?").
+EMPTY_STEMS = frozenset(tokenize(" ".join(STOPWORDS_EN_PLUS) + """ quel quelle quels quelles combien comment
+pourquoi quand où qui que quoi lequel laquelle many much onudc unodc office rapport report onu un nations
+unies united happen happened happens occur occurred take took taken give gave given make made get got say
+said says tell told mention mentioned describe described do did does done fait faire passé plus moins
+most least"""))
+
 
 def holds_count(sentence: str) -> bool:
     return bool(_COUNT.search(_REFERENCES.sub(" ", sentence)))
@@ -91,6 +102,14 @@ def readings(text: str, english: bool) -> list[tuple[frozenset[str], ...]]:
 
 def stands_in(term: tuple[frozenset[str], ...], tokens: frozenset[str]) -> bool:
     return any(alternative <= tokens for alternative in term)
+
+
+def topic_terms(question: str, leaving: tuple[str, ...] = ()) -> list[tuple[frozenset[str], ...]]:
+    """The terms of a question that say what it is about (in the report's words where the glossary
+    has them), but for the words that say nothing of it and those of ``leaving``."""
+    english = detect_language(question) == "en"
+    left = frozenset().union(*(a for words in leaving for term in readings(words, english) for a in term))
+    return [t for t in readings(question, english) if not any(a <= EMPTY_STEMS or a & left for a in t)]
 
 
 def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> frozenset[str] | None:

@@ -38,6 +38,18 @@ def tokenize(text: str) -> list[str]:
     return [fold(s) for s in _stemmer().stemWords(words)]
 
 
+# The Secretary-General speaks in the first person ("J'encourage les États Membres…", "Je prie
+# instamment…") and never names himself: such a paragraph is what "the Secretary-General" asks,
+# urges or notes, so its words (and its sentences', for the answer composer) are read with his
+# title. Dev: Hit@1 0.876 -> 0.888 (EN 0.809 -> 0.833).
+_FIRST_PERSON = re.compile(r"\b(?:je\b|j['’])", re.IGNORECASE)
+
+
+def speaker_of(unit: Unit) -> str:
+    """"Secrétaire général" for a paragraph in his first person, else ""."""
+    return "Secrétaire général" if unit.kind == "paragraph" and _FIRST_PERSON.search(unit.text) else ""
+
+
 class LexicalIndex:
     """BM25 scores of every unit for a question."""
 
@@ -47,7 +59,7 @@ class LexicalIndex:
         # bm25s sets its logger to DEBUG on import and logs every index build.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25 = bm25s.BM25()
-        self._bm25.index([tokenize(u.search_text) for u in units], show_progress=False)
+        self._bm25.index([tokenize(f"{u.search_text} {speaker_of(u)}") for u in units], show_progress=False)
 
     def scores(self, question: str) -> np.ndarray:
         tokens = tokenize(question)

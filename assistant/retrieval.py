@@ -17,7 +17,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .index import Index, ensure_index, unit_sentences
-from .lexical import LexicalIndex, tokenize
+from .lexical import LexicalIndex, speaker_of, tokenize
 from .records import Passage, Unit
 from .settings import Settings
 from .text import fold, numbers, ordinals, question_search_text
@@ -129,7 +129,8 @@ class Retriever:
         self._is_heading = np.array([u.kind == "heading" for u in index.units])
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
-        self.sentence_tokens = [frozenset(tokenize(sentence)) for _, sentence in owners]
+        self.sentence_tokens = [frozenset(tokenize(f"{sentence} {speaker_of(index.units[position])}"))
+                                for position, sentence in owners]
         self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the report
         #: The report's names (places, bodies, people: its capitalised words, folded, but for a
         #: sentence's first), each with the rows of the sentences that hold it.

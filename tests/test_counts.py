@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import ASKS_RANKING, counted_terms, counts_people, holds_count_of, ranked_in
+from assistant.asked import (
+    ASKS_RANKING,
+    asked_kinds,
+    counted_terms,
+    counts_people,
+    holds_count_of,
+    holds_place,
+    ranked_in,
+)
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -76,3 +84,14 @@ def test_what_a_sentence_ranks_is_next_to_its_superlative():
 ])
 def test_a_question_asking_for_a_ranking(question, asks):
     assert bool(ASKS_RANKING.search(question)) is asks
+
+
+@pytest.mark.parametrize("question, asks_place", [
+    ("In which cities are the pilot assessments under way?", True),  # the plural too
+    ("In which city did the training take place?", True),
+    ("In what countries did UNODC train judges?", True),
+    ("Dans quelles villes les évaluations pilotes sont-elles en cours ?", True),
+    ("Which cities did UNODC help?", False),  # a list of names is no place phrase to look for
+])
+def test_a_question_asking_where(question, asks_place):
+    assert (holds_place in asked_kinds(question)) is asks_place
