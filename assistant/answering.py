@@ -30,6 +30,12 @@ _ABSTAIN_TEXT = {
     "en": "The report does not say: none of its paragraphs answers this question. "
           "The closest paragraphs are offered below.",
 }
+_VAGUE_TEXT = {
+    "fr": "La question ne dit pas sur quoi elle porte : précisez un sujet, un pays ou un paragraphe "
+          "(par exemple « Que dit le paragraphe 46 ? »). Quelques paragraphes sont proposés ci-dessous.",
+    "en": "The question does not say what it is about: name a topic, a country or a paragraph "
+          "(for example \"What does paragraph 46 say?\"). Some paragraphs are offered below.",
+}
 _HELD_BONUS = 0.05  # see _score_sentences
 _LEAD = {"fr": "Selon le rapport :", "en": "The report says (in French):"}
 
@@ -88,6 +94,9 @@ def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Se
         direct = _direct_answer(found, language)
         if direct is not None:
             return direct
+    if not topic_terms(found.question):  # "Qui ?", "§", "What happened?": nothing to look for
+        return Answer(question=found.question, text=_VAGUE_TEXT[language], citations=[],
+                      passages=found.passages, abstained=True, language=language, mode="extractive")
     candidates = _score_sentences(retriever, found, settings)
     if not candidates or should_abstain(retriever, found):
         return Answer(question=found.question, text=_ABSTAIN_TEXT[language], citations=[],

@@ -109,6 +109,22 @@ def test_english_questions_quote_the_sentence_that_answers(question, paragraph, 
     assert not a.abstained and a.citations[0] == paragraph and fact in a.text
 
 
+@pytest.mark.parametrize("question, words", [
+    ("Qui ?", "ne dit pas sur quoi elle porte"), ("§", "ne dit pas sur quoi elle porte"),
+    ("What happened?", "does not say what it is about"), ("Combien ?", "ne dit pas sur quoi elle porte"),
+])
+def test_a_question_naming_nothing_is_asked_to_say_more(question, words):
+    """No term to look for: the closest sentence would be a guess."""
+    a = answer(question)
+    assert a.abstained and a.citations == [] and words in a.text
+
+
+def test_a_one_word_question_is_read_as_a_name():
+    assert answer("Australia?").abstained  # not "Afrique australe" (§34), as it was
+    a = answer("Kenya?")  # a name the report has: what it says of it
+    assert not a.abstained and a.citations and "Kenya" in a.text
+
+
 def test_named_paragraph_is_quoted_whole():
     a = answer("Que dit le paragraphe 46 ?")
     assert a.mode == "direct" and a.citations == [46] and REPORT.paragraph(46).text in a.text
