@@ -60,8 +60,8 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
         return True
     # A question's first word is capitalised whatever it is ("Describe…"), so it is no name,
     # unless it is the whole question ("Australia?").
-    words = question if len(question.split()) == 1 else question[1:]
-    names = [w for w in _PROPER_NAME.findall(words) if fold(w) not in _GENERIC_NAMES]
+    read = question if len(question.split()) == 1 else question[1:]
+    names = [w for w in _PROPER_NAME.findall(read) if fold(w) not in _GENERIC_NAMES]
     known = {w: forms for w in names if (forms := _name_forms(w, retriever))}
     # A capitalised word the report or the glossary has as a common noun ("Firearms Protocol",
     # "la Corruption", "the Counter-Terrorism Compact") is neither a known nor an unknown name.
