@@ -119,6 +119,12 @@ def test_a_question_naming_nothing_is_asked_to_say_more(question, words):
     assert a.abstained and a.citations == [] and words in a.text
 
 
+@pytest.mark.parametrize("question", ["'; DROP TABLE paragraphs; --", "مرحبا كيف حالك", "Wie viel kostet das?"])
+def test_a_question_with_no_word_of_the_report_is_not_answered(question):
+    """Its closest sentence stands out by chance; no word of it is the report's."""
+    assert answer(question).abstained
+
+
 def test_a_one_word_question_is_read_as_a_name():
     assert answer("Australia?").abstained  # not "Afrique australe" (§34), as it was
     a = answer("Kenya?")  # a name the report has: what it says of it
