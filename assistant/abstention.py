@@ -67,12 +67,16 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     # A question's first word is capitalised whatever it is ("Describe…"), so it is no name,
     # unless it is the whole question ("Australia?").
     read = question if len(question.split()) == 1 else question[1:]
-    names = [w for w in _PROPER_NAME.findall(read) if fold(w) not in _GENERIC_NAMES]
+    spans = [(re.split(r"[\s-]+", words), french) for words, french in glossary().spans(question) if french]
+    # A word of a title the glossary reads whole ("the Stolen Asset Recovery Initiative", "a
+    # Sustainable Development Goal") is read through it, not as a name of its own: "Initiative"
+    # is no place the question could be off the topic of.
+    titled = {w for words, _ in spans if len(words) > 1 for w in words}
+    names = [w for w in _PROPER_NAME.findall(read) if fold(w) not in _GENERIC_NAMES and w.lower() not in titled]
     known = {w: forms for w in names if (forms := _name_forms(w, retriever))}
     # A capitalised word the report or the glossary has as a common noun ("Firearms Protocol",
     # "la Corruption", "the Counter-Terrorism Compact") is neither a known nor an unknown name.
-    translated = {w for words, french in glossary().spans(question) if french
-                  for w in re.split(r"[\s-]+", words)}
+    translated = {w for words, _ in spans for w in words}
     unknown = [w for w in names if w not in known and fold(w) not in retriever.vocabulary
                and w.lower() not in translated]
     if unknown and not known:

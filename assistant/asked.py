@@ -125,8 +125,10 @@ def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> 
         terms = readings(re.split(r"\s+(?:de|des|du)\s+|\s+d['’]", m.group("fr"))[0], english=False)
     else:
         # English: the words before the verb ("users consulted…" counts users). Any of them may
-        # be the one the report uses ("wildlife traffickers", "tools and materials").
-        terms = readings(" ".join(m.group("en").split()[:3]), english=True)
+        # be the one the report uses ("wildlife traffickers", "tools and materials"), and the
+        # last is the noun counted ("new competent national authorities" counts authorities).
+        words = m.group("en").split()
+        terms = readings(" ".join(words[:3] + words[3:][-1:]), english=True)
     stems = [frozenset().union(*term) for term in terms]
     if not stems or (report_stems is not None and not all(t & report_stems for t in stems)):
         return None

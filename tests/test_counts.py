@@ -95,3 +95,8 @@ def test_a_question_asking_for_a_ranking(question, asks):
 ])
 def test_a_question_asking_where(question, asks_place):
     assert (holds_place in asked_kinds(question)) is asks_place
+
+
+def test_an_english_count_counts_the_last_word_of_its_noun_phrase():
+    # Adjectives come first in English: the thing counted ("authorités") is the fourth word.
+    assert "autor" in counted_terms("How many new competent national authorities did UNODC add?")
