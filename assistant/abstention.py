@@ -40,7 +40,7 @@ _WHO = re.compile(r"^\s*(?:qui|who)\s+(?:(?:est|sont|était|étaient|is|are|was|
                   r"(?:l['’]|le|la|les|the|a|an)?\s*)?(?P<word>[^\W\d_]+(?:-[^\W\d_]+)*)", re.IGNORECASE)
 
 
-def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
+def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]]) -> bool:
     """The report does not answer when the question (README "Abstention"; tuned on evals dev)
     - names a year, figure or ordinal the report never uses, or only names it never mentions;
     - names a place or body the report mentions, about something no sentence naming it says;
@@ -52,13 +52,13 @@ def should_abstain(retriever: Retriever, found: Retrieval) -> bool:
     - or has no sentence of the report standing out for it, and no retrieved sentence holding
       every term of it.
     The share, sum and count rules skip a two-part question (one part may be answered).
+    ``topic`` is ``asked.topic_terms(found.question)``, read once by the caller.
     """
     question = found.question
     if any(n not in retriever.report_numbers for n in numbers(question)):
         return True
     if ordinals(question) - retriever.report_ordinals:  # "the fifteenth Congress"
         return True
-    topic = topic_terms(question)
     # Not one of its words is the report's, even through the glossary ("'; DROP TABLE…", a
     # question in Arabic): the closest sentence would stand out by chance (both did, z ≈ 3).
     # No answerable eval question is like this but one naming a paragraph, answered before.

@@ -94,16 +94,21 @@ def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Se
         direct = _direct_answer(found, language)
         if direct is not None:
             return direct
-    if not topic_terms(found.question):  # "Qui ?", "§", "What happened?": nothing to look for
-        return Answer(question=found.question, text=_VAGUE_TEXT[language], citations=[],
-                      passages=found.passages, abstained=True, language=language, mode="extractive")
+    topic = topic_terms(found.question)
+    if not topic:  # "Qui ?", "§", "What happened?": nothing to look for
+        return _abstention(found, _VAGUE_TEXT[language], language)
     candidates = _score_sentences(retriever, found, settings)
-    if not candidates or should_abstain(retriever, found):
-        return Answer(question=found.question, text=_ABSTAIN_TEXT[language], citations=[],
-                      passages=found.passages, abstained=True, language=language, mode="extractive")
+    if not candidates or should_abstain(retriever, found, topic):
+        return _abstention(found, _ABSTAIN_TEXT[language], language)
     chosen = _choose(candidates, found.question, retriever, found, settings)
     quotes = [Quote(c.passage.paragraph, c.sentence) for c in chosen]
     return _quoted_answer(found, language, quotes, mode="extractive")
+
+
+def _abstention(found: Retrieval, text: str, language: str) -> Answer:
+    """No citation; the closest paragraphs still go with it, as "see also"."""
+    return Answer(question=found.question, text=text, citations=[], passages=found.passages, abstained=True,
+                  language=language, mode="extractive")
 
 
 def _quoted_answer(found: Retrieval, language: str, quotes: list[Quote], mode: str,
