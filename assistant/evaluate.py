@@ -20,6 +20,7 @@ Definitions (also printed in every report):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import statistics
@@ -30,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .answering import answer, numbers_outside_citations
+from .conversation import standalone_question
 from .records import Answer, Report
 from .report import load_report
 from .retrieval import get_retriever
@@ -39,9 +41,16 @@ from .text import fold, numbers
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
 RESULTS = ROOT / "evals" / "results"
 FLOORS = ROOT / "evals" / "floors.json"
+# "reworded" is a type of the questions written before 2026-12 (a question worded unlike the
+# report); later questions carry it as a style, beside their type.
 TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable")
+STYLES = ("reworded", "sloppy", "followup")
 LANGS = ("fr", "en")
 SPLITS = ("dev", "test")
+#: Cross-validation folds of the dev split (by paragraph: a paragraph's questions stay together).
+FOLDS = 5
+#: A question sharing less than this share of its content words with its gold text is "low".
+LOW_OVERLAP = 0.5
 
 
 class QuestionFileError(ValueError):
@@ -58,10 +67,37 @@ class Question:
     gold: tuple[int, ...]
     answer: str
     key_facts: tuple[str, ...]
+    #: "reworded", "sloppy" (no accents, typos, telegraphic), "followup" (asked after ``history``).
+    style: tuple[str, ...] = ()
+    #: The conversation's earlier questions, oldest first, for a follow-up.
+    history: tuple[str, ...] = ()
+    #: For an unanswerable question on a topic the report covers: the paragraphs that cover it.
+    near: tuple[int, ...] = ()
+    #: Who wrote it and how ("authored" while reading the report, "blind-…" from its meaning only).
+    source: str = "authored"
 
     @property
     def answerable(self) -> bool:
         return self.type != "unanswerable"
+
+    @property
+    def anchor(self) -> int | None:
+        """The paragraph a question is about (its first gold, or the one its topic is near):
+        folds and splits are made by it, so questions on one paragraph never straddle two."""
+        return min(self.gold or self.near, default=None)
+
+    @property
+    def assigned_split(self) -> str:
+        """The split its anchor paragraph belongs to: about a quarter of the paragraphs (and of
+        the off-topic questions) are test, drawn by hash so that new questions fall in place."""
+        key = f"test:{self.anchor}" if self.anchor is not None else f"test:{self.id}"
+        return "test" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 4 == 0 else "dev"
+
+    @property
+    def fold(self) -> int:
+        """Its cross-validation fold: by anchor paragraph, off-topic questions by id."""
+        key = str(self.anchor) if self.anchor is not None else self.id
+        return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
 
 
 def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Question]:
@@ -78,7 +114,9 @@ def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Que
             row = json.loads(line)
             q = Question(id=str(row["id"]), lang=row["lang"], type=row["type"], split=row.get("split", "test"),
                          question=row["question"], gold=tuple(int(g) for g in row["gold"]),
-                         answer=row.get("answer", ""), key_facts=tuple(row.get("key_facts", [])))
+                         answer=row.get("answer", ""), key_facts=tuple(row.get("key_facts", [])),
+                         style=tuple(row.get("style", ())), history=tuple(row.get("history", ())),
+                         near=tuple(int(n) for n in row.get("near", ())), source=row.get("source", "authored"))
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
         except (KeyError, TypeError, ValueError) as exc:
@@ -87,6 +125,9 @@ def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Que
             (q.lang not in LANGS, f"lang {q.lang!r} is not one of {LANGS}"),
             (q.type not in TYPES, f"type {q.type!r} is not one of {TYPES}"),
             (q.split not in SPLITS, f"split {q.split!r} is not one of {SPLITS}"),
+            (any(x not in STYLES for x in q.style), f"style {list(q.style)} not within {STYLES}"),
+            (not all(isinstance(h, str) and h.strip() for h in q.history), "history must be questions"),
+            (("followup" in q.style) != bool(q.history), "a follow-up (and only one) has a history"),
             (not q.question.strip(), "empty question"),
             (q.id in seen, f"duplicate id {q.id}"),
             (q.answerable and not q.gold, "an answerable question needs gold paragraphs"),
@@ -132,6 +173,41 @@ def check_questions(questions: list[Question], report: Report) -> list[str]:
     return problems
 
 
+# Words that ask rather than say what about: not content, though no stop-word list holds them.
+_QUESTION_WORDS = ("combien comment pourquoi quand où qui que quoi quel quelle quels quelles lequel laquelle "
+                   "lesquels lesquelles how many much what which when where who whom whose why")
+
+
+def content_overlap(question: str, gold_texts: list[str]) -> float:
+    """The share of the question's content words that its gold text uses: stemmed, accents
+    folded, stop words out (the lexical index's own tokens, so an English word meets a French
+    one only when they are spelt alike). NaN for a question without content words.
+
+    Why it is measured: a question written while reading a paragraph reuses its words, and on
+    such questions anything lexical looks like a gain; users ask in their own words."""
+    from .lexical import tokenize
+
+    asked = set(tokenize(question)) - set(tokenize(_QUESTION_WORDS))
+    if not asked:
+        return math.nan
+    held = set().union(*(tokenize(t) for t in gold_texts)) if gold_texts else set()
+    return round(len(asked & held) / len(asked), 4)
+
+
+def question_overlap(q: Question, report: Report) -> float:
+    """``content_overlap`` of a question with its gold paragraphs (NaN when unanswerable)."""
+    if not q.gold:
+        return math.nan
+    return content_overlap(q.question, [report.paragraph(g).text for g in q.gold
+                                        if any(p.number == g for p in report.paragraphs)])
+
+
+def overlap_band(overlap: float | None) -> str | None:
+    if overlap is None or math.isnan(overlap):
+        return None
+    return "low" if overlap < LOW_OVERLAP else "high"
+
+
 @dataclass
 class QuestionResult:
     id: str
@@ -154,6 +230,9 @@ class QuestionResult:
     latency: float | None = None
     text: str = ""
     error: str | None = None
+    style: list[str] = field(default_factory=list)
+    overlap: float | None = None
+    fold: int | None = None
 
 
 def _rank_metrics(q: Question, units: list, report: Report) -> dict:
@@ -237,6 +316,15 @@ def summarise(results: list[QuestionResult], questions: list[Question]) -> dict:
         rs = [r for r in results if r.type == t]
         if rs:
             summary[f"type:{t}"] = block(rs)
+    for style in STYLES:
+        rs = [r for r in results if style in r.style]
+        if rs:
+            summary[f"style:{style}"] = block(rs)
+    for band in ("low", "high"):
+        for lang in (None, *LANGS):
+            rs = [r for r in results if overlap_band(r.overlap) == band and lang in (None, r.lang)]
+            if rs:
+                summary[f"overlap:{band}" + (f"/{lang}" if lang else "")] = block(rs)
     return summary
 
 
@@ -263,15 +351,17 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
         iterator = tqdm(questions, desc="questions", unit="q")
     for q in iterator:
         try:
-            units = retriever.retrieve(q.question, k=10)
-            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, report))
+            # A follow-up is retrieved as answer() reads it: made standalone from its history.
+            units = retriever.retrieve(standalone_question(q.question, list(q.history)), k=10)
+            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, report),
+                                    style=list(q.style), overlap=question_overlap(q, report), fold=q.fold)
         except Exception as exc:  # a failing question is a result, not a crash of the run
             results.append(_failure(q, exc))
             continue
         if with_answers:
             try:
                 started = time.perf_counter()
-                a = answer(q.question, settings)
+                a = answer(q.question, settings, history=list(q.history))
                 result.latency = time.perf_counter() - started
                 for key, value in _answer_metrics(q, a, report).items():
                     setattr(result, key, value)
@@ -284,7 +374,8 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
 
 def _failure(q: Question, exc: Exception, partial: QuestionResult | None = None) -> QuestionResult:
     r = partial or QuestionResult(id=q.id, lang=q.lang, type=q.type, ranked=[], ranked_units=0, hit1=0.0,
-                                  hit5=0.0, recall5=0.0, mrr10=0.0, ndcg10=0.0)
+                                  hit5=0.0, recall5=0.0, mrr10=0.0, ndcg10=0.0, style=list(q.style),
+                                  fold=q.fold)
     r.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     r.cited, r.abstained, r.text = [], False, ""
     r.citation_precision = 0.0

@@ -16,8 +16,10 @@ from assistant.evaluate import (
     _contains_fact,
     _rank_metrics,
     check_questions,
+    content_overlap,
     floors_failures,
     load_questions,
+    question_overlap,
 )
 from assistant.records import Answer, Passage
 
@@ -31,9 +33,9 @@ def test_reference_questions_check_out_against_the_report():
 
 def test_reference_questions_cover_what_the_issue_asks():
     qs = load_questions()
-    assert len(qs) >= 100
+    assert len(qs) >= 400
     langs = Counter(q.lang for q in qs)
-    assert 0.3 <= langs["en"] / len(qs) <= 0.5
+    assert 0.4 <= langs["en"] / len(qs) <= 0.6
     assert set(Counter(q.type for q in qs)) == {"number", "name", "descriptive", "reworded", "multi",
                                                 "section", "unanswerable"}
     assert {q.split for q in qs} == {"dev", "test"}
@@ -42,6 +44,43 @@ def test_reference_questions_cover_what_the_issue_asks():
     assert len(top_sections) == len({p.section[0] for p in REPORT.paragraphs})  # every section I-VI
     after_break = {p.number for p in REPORT.paragraphs if p.split_by_page_break}
     assert len(gold & after_break) >= 5
+    # Issue 13's mix: questions needing several paragraphs, and unanswerable ones whose topic the
+    # report covers (the asked fact is not there), the harder half of abstention.
+    assert sum(q.type == "multi" for q in qs) >= 0.10 * len(qs)
+    near = [q for q in qs if not q.answerable and q.near]
+    assert len(near) >= 0.15 * len(qs)
+    assert len(near) >= 0.5 * sum(not q.answerable for q in qs)
+    assert sum("sloppy" in q.style for q in qs) >= 30 and sum("followup" in q.style for q in qs) >= 20
+
+
+def test_questions_in_the_users_words():
+    """In every split, at least 40 % of the answerable French questions share less than half
+    their content words with their gold paragraphs (a question written while reading a
+    paragraph reuses its words, and flatters anything lexical)."""
+    for split in ("dev", "test"):
+        overlaps = [question_overlap(q, REPORT) for q in load_questions(split=split)
+                    if q.lang == "fr" and q.answerable]
+        assert sum(o < 0.5 for o in overlaps) >= 0.4 * len(overlaps), split
+
+
+def test_splits_and_folds_are_by_paragraph():
+    """A paragraph's questions all sit in one split and one fold, so tuning on dev never sees the
+    paragraph a test question is about, and a fold's held-out score is a fair one."""
+    qs = load_questions()
+    assert all(q.split == q.assigned_split for q in qs)
+    by_anchor: dict = {}
+    for q in qs:
+        if q.anchor is not None:
+            by_anchor.setdefault(q.anchor, set()).add((q.split, q.fold))
+    assert all(len(v) == 1 for v in by_anchor.values())
+    dev = [q for q in qs if q.split == "dev"]
+    assert len({q.fold for q in dev}) == 5
+
+
+def test_content_overlap():
+    assert content_overlap("Combien de victimes au Malawi ?", ["Au Malawi, 112 victimes ont été identifiées."]) == 1.0
+    assert content_overlap("How many casualties in Malawi?", ["Au Malawi, 112 victimes ont été identifiées."]) == 0.5
+    assert math.isnan(content_overlap("et le ?", ["texte"]))
 
 
 @pytest.mark.parametrize("line, message", [
