@@ -428,6 +428,26 @@ def test_mini_report(mini_pdf):
     assert [h.label for h in report.headings] == ["I", "II"]
 
 
+def test_a_figure_inside_a_paragraph(tmp_path):
+    # A figure floated into a paragraph: its label, caption and printed words make a part; the
+    # body text running on in lower case after it goes back to the paragraph.
+    path = tmp_path / "figure.pdf"
+    path.write_bytes(_pdf([[(103, 720, "I. Introduction", B, 12),
+                            *_para(695, 1, "Seizures rose sharply in the year, as the figure shows, and"),
+                            (M, 665, "Figure I", R, 10), (M, 653, "Seizures by month", B, 10),
+                            (M + 40, 600, "January February", R, 7),
+                            (M, 570, "they kept rising afterwards.", R, 10),
+                            *_para(550, 2, "The second paragraph.")]]))
+    report = load_pdf(path)
+    assert report.paragraph(1).text == ("Seizures rose sharply in the year, as the figure shows, and they kept rising "
+                                        "afterwards.")
+    [figure] = report.parts
+    assert (figure.kind, figure.label, figure.title, figure.after) == ("figure", "Figure I",
+                                                                        "Figure I Seizures by month", 1)
+    assert [p.text for p in figure.paragraphs] == ["January February"]
+    assert report.paragraph(2).section == ("I. Introduction",)
+
+
 # --- what the reader refuses, and why --------------------------------------------------------------
 
 
