@@ -1,6 +1,7 @@
 """The typed records that flow from the parser to the screen, unchanged.
 
-``Paragraph``/``Heading``/``Report`` come out of the parser, ``Unit`` is what the index holds,
+``Paragraph``/``Heading``/``Part``/``Report`` come out of the parsers (``report.py`` for the
+markdown seed, ``ingest/`` for PDFs), ``Unit`` is what the index holds,
 ``Passage`` is what retrieval returns and ``Answer`` is what ``answer()`` returns.
 """
 
@@ -28,10 +29,12 @@ class Paragraph:
     search_text: str = ""
     #: 1-based line numbers of the source file that the paragraph was read from.
     lines: tuple[int, ...] = ()
+    #: 1-based pages of a PDF that the paragraph was read from (empty for a text source).
+    pages: tuple[int, ...] = ()
 
     @property
     def split_by_page_break(self) -> bool:
-        return len(self.lines) > 1
+        return len(self.lines) > 1 or len(self.pages) > 1
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,34 @@ class Heading:
     #: Numbers of the paragraphs under this heading (its subsections included).
     paragraphs: tuple[int, ...] = ()
     search_text: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A text the report carries with a numbering of its own, kept apart from the report's
+    paragraphs §1..N: an annex, or a resolution, decision, figure or table it reproduces.
+
+    Its ``paragraphs`` keep their printed numbers (a resolution's operative paragraphs 1, 2…);
+    an unnumbered block (a preamble, a table row, a list) has number 0.
+    """
+
+    #: "annex" (an Annex/Appendix after the report's paragraphs), "figure" (a figure, map, table
+    #: or box: its caption and the words printed in it) or "text" (a resolution, decision… the
+    #: report reproduces).
+    kind: str
+    #: Its label ("Annex", "Resolution 68/1", "Figure I") or, unlabelled, its heading.
+    label: str
+    #: Its heading lines joined.
+    title: str
+    #: The report's heading path where it stands.
+    section: tuple[str, ...]
+    #: The report paragraph it follows.
+    after: int | None
+    headings: list[Heading] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    #: Footnote number -> text, for the footnotes marked inside it (annexes restart at 1).
+    footnotes: dict[int, str] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +96,17 @@ class Report:
     footnotes: dict[int, str]
     #: sha256 of the source file.
     sha256: str = ""
+    #: "en" or "fr", from the paragraphs' function words ("" when unknown; the markdown parser
+    #: does not set it).
+    language: str = ""
+    #: Every symbol of a document issued under several ("A/80/75", "E/2025/55"); ``symbol`` is the first.
+    symbols: tuple[str, ...] = ()
+    #: Texts the report carries with their own numbering (annexes, resolutions, figures).
+    parts: list[Part] = field(default_factory=list)
+    #: The file the report was read from (its name).
+    source: str = ""
+    #: Lines dropped as page furniture (running heads, page and job numbers, barcodes), as printed.
+    page_furniture: list[str] = field(default_factory=list)
 
     def paragraph(self, number: int) -> Paragraph:
         """The paragraph with this number; ``KeyError`` if there is none."""
