@@ -65,7 +65,7 @@ _EN_FUNCTION = frozenset("""
 a about above after again against all also am among an and any are as at be been before being
 below between both but by can could did do does doing during each either few for from further had
 has have having he her here hers herself him himself his how i if in into is it its itself just
-may me might more most must my myself neither nor no not now of off on once only or other our ours
+many may me might more most much must my myself neither nor no not now of off on once only or other our ours
 ourselves out over own per same shall she should so some such than that the their theirs them
 themselves then there these they this those through thus to too under until up upon us very was we
 were what when where whether which while who whom whose why will with within without would yet you
