@@ -7,14 +7,12 @@ paraphrase). README "Abstention" lists them; ``should_abstain`` reads as that li
 
 from __future__ import annotations
 
-import math
 import re
 
 from .asked import (
     ASKS_MONEY,
     ASKS_PERCENT,
     ASKS_RANKING,
-    asked_kinds,
     counted_terms,
     counts_people,
     holds_count,
@@ -93,9 +91,6 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
         return True
     if ASKS_RANKING.search(question) and not _ranking_given(retriever, found, topic):  # "the biggest donor"
         return True
-    if retriever.settings.asked_fact_share and not is_multi_part(question) and _asked_fact_missing(
-            retriever, found, topic, retriever.settings.asked_fact_share):  # "in which country did operation X…"
-        return True
     if not is_multi_part(question):
         # The report's budget paragraph turns up for any question saying "budget": only the
         # best paragraphs are searched for the share or sum.
@@ -116,22 +111,6 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
         if counts_people(question) and not _people_counted(retriever, found):
             return True
     return not _stands_out(retriever, found, topic)
-
-
-def _asked_fact_missing(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]],
-                        share: float) -> bool:
-    """The report covering a topic is not the report stating the asked fact. For each kind of
-    fact the question asks for (a count, a date, a place, a share, a sum: ``asked.asked_kinds``),
-    some retrieved sentence must hold one *and* be about the question's subject: hold at least
-    ``share`` of its topic terms. General (no word of any report); ``Settings.asked_fact_share``,
-    0 turns it off, is chosen by cross-validation."""
-    kinds = asked_kinds(found.question)
-    if not kinds or not topic:
-        return False
-    needed = max(1, math.ceil(share * len(topic)))
-    about = [sentence for _, row, sentence in retriever.sentences_of(found.passages)
-             if sum(stands_in(t, retriever.sentence_tokens[row]) for t in topic) >= needed]
-    return any(not any(holds(sentence) for sentence in about) for holds in kinds)
 
 
 def _stands_out(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]]) -> bool:

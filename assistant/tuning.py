@@ -39,9 +39,6 @@ ANSWER_GRID: dict[str, tuple] = {
     # How close another paragraph's best sentence must score to be quoted too: the lever for
     # questions whose facts lie in several paragraphs (paid for in citation precision).
     "runner_up_margin": (0.005, 0.02, 0.05),
-    # 0 (off) or the share of the question's terms a sentence holding the asked kind of fact
-    # must hold (abstention._asked_fact_missing).
-    "asked_fact_share": (0.0, 0.34, 0.5),
 }
 
 
