@@ -43,7 +43,7 @@ def cmd_ask(args, settings: Settings) -> int:
     from .answering import answer
     from .report import load_report
 
-    result = answer(args.question, settings, **({"k": args.k} if args.k else {}))
+    result = answer(args.question, settings, **({"k": args.k} if args.k is not None else {}))  # --k 0 is refused
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0

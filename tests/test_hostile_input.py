@@ -113,3 +113,24 @@ def test_a_section_the_report_does_not_have_is_said_to_be_missing(question, text
 def test_existing_parts_are_still_answered_directly():
     assert answer("Que dit le paragraphe 116 ?").citations == [116]
     assert answer("Que couvre la partie F de la section IV ?").mode == "direct"
+
+
+def test_the_cli_says_what_is_wrong_in_one_line(capsys):
+    from assistant import cli
+
+    assert cli.main(["ask", "--k", "0", QUESTION]) == 2
+    assert cli.main(["ask", "   "]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["error: k (passages to retrieve) must be a whole number from 1 to 1000, not 0",
+                   "error: the question is empty: ask something about the report"]
+
+
+def test_the_cli_reads_an_argument_that_is_not_utf8():
+    """Python hands undecodable argv bytes over as lone surrogates ('\\udcff'): the tokenizer's
+    TypeError, with a traceback, before."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable.encode(), b"-m", b"assistant", b"ask", b"Combien de parties \xff ?"],
+                          capture_output=True, timeout=300)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr
