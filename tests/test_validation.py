@@ -141,7 +141,8 @@ def test_on_token_must_be_callable():
     ("Que couvre la partie G de la section IV ?", MissingPart("section", "IV.G")),
     ("What does Part VII say?", MissingPart("section", "VII")),
     ("§" + "9" * 40, MissingPart("paragraph", "9" * 40)),
-    ("Que dit le paragraphe 46 ?", None), ("Voir § 12 et §13", None), ("Que couvre la partie E de la section IV ?", None),
+    ("Que dit le paragraphe 46 ?", None), ("Voir § 12 et §13", None),
+    ("Que couvre la partie E de la section IV ?", None),
     ("Résume la section IV.F.3", None), ("What does part C cover?", None),  # C: a part of IV, and a Roman 100
     ("Combien d'États parties à la Convention ?", None), ("What does section V deal with?", None),
 ])
