@@ -41,7 +41,8 @@ class UnknownSetting(InvalidInput, TypeError):
 
 
 # Whole-number settings: (lowest, highest, what it is). The upper bounds only keep absurd values
-# out (a k of 10**30 is no request a person makes); the report has 143 units.
+# out (a k of 10**30 is no request a person makes); the report has 143 units. An int setting not
+# listed here must be a whole number from 0 to 10**9.
 _WHOLE: dict[str, tuple[int, int, str]] = {
     "k": (1, 1000, "passages to retrieve"),
     "candidates": (1, 10_000, "candidates each retriever hands to the fusion"),
@@ -51,8 +52,9 @@ _WHOLE: dict[str, tuple[int, int, str]] = {
     "max_quotes": (1, 100, "sentences quoted at most"),
     "port": (0, 65_535, "the chat's port"),
 }
-# Real-valued settings: (lowest, what it is); all must be finite. A negative weight or margin
-# would invert what it weighs.
+_ANY_WHOLE = (0, 10**9, "a setting")
+# Real-valued settings: (lowest, what it is); all must be finite. A negative weight, margin or
+# share would invert what it weighs. A float setting not listed here need only be finite.
 _REAL: dict[str, tuple[float | None, str]] = {
     "dense_weight": (0.0, "a fusion weight"),
     "lexical_weight": (0.0, "a fusion weight"),
@@ -63,14 +65,16 @@ _REAL: dict[str, tuple[float | None, str]] = {
     "overlap_weight": (0.0, "a sentence-score weight"),
     "runner_up_margin": (0.0, "a quoting margin"),
     "same_paragraph_margin": (0.0, "a quoting margin"),
+    "asked_fact_share": (0.0, "a share of the question's terms"),
     "abstain_standout": (None, "the abstention threshold, in standard deviations"),
 }
-_PATHS = ("report_path", "index_dir", "cache_dir")
-_TEXT = ("embedding_model", "host")
-_OPTIONAL_TEXT = ("llm",)
-_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
-assert _FIELDS == set(_WHOLE) | set(_REAL) | set(_PATHS) | set(_TEXT) | set(_OPTIONAL_TEXT), \
-    "a setting without a validation rule: add it to validation.py"
+_ANY_REAL = (None, "a setting")
+# Every field's kind, from its declared type: a field added to Settings is checked by its type
+# without an edit here.
+_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
+                   "path" if "Path" in str(f.type) else "optional text" if "None" in str(f.type) else
+                   "text" if str(f.type) == "str" else "any") for f in dataclasses.fields(Settings)}
+_FIELDS = frozenset(_KINDS)
 
 
 class Request(NamedTuple):
@@ -160,31 +164,32 @@ def check_settings(settings: object = None, overrides: dict | None = None) -> Se
 
 
 def _checked(name: str, value: object) -> object:
-    if name in _WHOLE:
+    kind = _KINDS[name]
+    if kind == "whole":
         return _whole(name, value)
-    if name in _REAL:
-        low, what = _REAL[name]
+    if kind == "real":
+        low, what = _REAL.get(name, _ANY_REAL)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise InvalidInput(f"{name} ({what}) must be a finite number, not {_shown(value)}")
         if low is not None and value < low:
             raise InvalidInput(f"{name} ({what}) must be at least {low:g}, not {_shown(value)}")
         return float(value)
-    if name in _PATHS:
+    if kind == "path":
         if isinstance(value, Path):
             return value
         if isinstance(value, str) and value.strip():
             return Path(value).expanduser()
         raise InvalidInput(f"{name} must be a path (pathlib.Path or a non-empty str), not {_shown(value)}")
-    if name in _OPTIONAL_TEXT and value is None:
-        return None
+    if kind == "any" or (kind == "optional text" and value is None):
+        return value
     if isinstance(value, str) and value.strip():
         return value
-    none = " or None" if name in _OPTIONAL_TEXT else ""
+    none = " or None" if kind == "optional text" else ""
     raise InvalidInput(f"{name} must be a non-empty str{none}, not {_shown(value)}")
 
 
 def _whole(name: str, value: object) -> int:
-    low, high, what = _WHOLE[name]
+    low, high, what = _WHOLE.get(name, _ANY_WHOLE)
     number: int | None = None
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         number = int(value)

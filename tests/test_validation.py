@@ -102,6 +102,15 @@ def test_bad_settings_are_invalid_input(overrides, message):
         check_settings(SETTINGS, overrides)
 
 
+def test_every_setting_has_a_checked_kind():
+    """Kinds come from the declared types, so a new setting is checked without an edit here."""
+    from assistant.validation import _KINDS
+
+    assert set(_KINDS.values()) <= {"whole", "real", "path", "text", "optional text"}
+    with pytest.raises(InvalidInput, match="asked_fact_share .* at least 0"):
+        check_settings(SETTINGS, {"asked_fact_share": -0.5})
+
+
 def test_settings_built_with_bad_values_are_refused_too():
     with pytest.raises(InvalidInput, match="k .* from 1"):
         check_settings(Settings(k=0))
