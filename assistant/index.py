@@ -205,7 +205,7 @@ def load_index(settings: Settings | None = None) -> Index:
 
 _lock = threading.Lock()
 _loaded: dict[tuple, Index] = {}
-_failed: dict[tuple, IndexUnavailableError] = {}
+_failed: dict[tuple, str] = {}  # index key -> why its rebuild failed, for the rest of the process
 #: What ``build_index`` writes; a killed write leaves ``.<name>.XXXXXXXX`` beside it.
 INDEX_FILES = (FAISS_FILE, UNITS_FILE, SENTENCES_FILE, MANIFEST_FILE)
 
@@ -225,7 +225,7 @@ def ensure_index(settings: Settings | None = None, progress: bool = False, *, ke
         if key in _loaded:
             return _loaded[key]
         if key in _failed:
-            raise _failed[key]
+            raise IndexUnavailableError(_failed[key])
         resolve_model(settings, progress=progress)  # converts the default model once if needed
         if removed := remove_interrupted_writes(settings.index_dir, INDEX_FILES):
             log.warning("removed %d temporary file(s) of an interrupted index write in %s: %s",
@@ -251,6 +251,5 @@ def _rebuild(settings: Settings, key: tuple, progress: bool, keep_unsaved: bool)
                     "(the next start rebuilds it again)", exc)
         return exc.index
     except (OSError, RuntimeError, MemoryError) as exc:
-        error = IndexUnavailableError(f"cannot build the index in {settings.index_dir}: {_reason(exc)}")
-        _failed[key] = error
-        raise error from exc
+        _failed[key] = f"cannot build the index in {settings.index_dir}: {_reason(exc)}"
+        raise IndexUnavailableError(_failed[key]) from exc
