@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import seed as hypothesis_seed
@@ -110,15 +110,20 @@ def _mutate(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
+# The strategy factories are cached: calls() draws from them for every example, and building a
+# strategy afresh each time cost more than running most calls.
+@cache
 def any_text(max_size: int = 60) -> st.SearchStrategy[str]:
     """Any Unicode text, lone surrogates included (hypothesis leaves them out by default)."""
     return st.text(st.characters(exclude_categories=()), max_size=max_size)
 
 
+@cache
 def piece() -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(HOSTILE), any_text(6), st.sampled_from(["2018", "2019", "1995", "187", " "]))
 
 
+@cache
 def references() -> st.SearchStrategy[str]:
     """A paragraph or a section named, existing or not ("§200", "partie G de la section IV")."""
     return st.builds(lambda form, n, roman, letter: form.format(n=n, roman=roman, letter=letter),
@@ -126,6 +131,7 @@ def references() -> st.SearchStrategy[str]:
                      st.sampled_from(ROMANS), st.sampled_from(LETTERS))
 
 
+@cache
 def askable_questions() -> st.SearchStrategy[str]:
     """What a person might type: a reference question, mutated or not, a reference, markup."""
     seeds = st.sampled_from(seed_questions())
@@ -136,6 +142,7 @@ def askable_questions() -> st.SearchStrategy[str]:
                      st.builds(lambda a, b: f"{a} {b}", seeds, st.sampled_from(HOSTILE)))
 
 
+@cache
 def wild_questions() -> st.SearchStrategy[str]:
     """Arbitrary Unicode, hostile strings alone, lengths around the 2,000-character limit."""
     near_limit = st.builds(lambda unit, n, tail: (unit * n)[:n] + tail,
@@ -144,21 +151,25 @@ def wild_questions() -> st.SearchStrategy[str]:
     return st.one_of(any_text(200), st.sampled_from(HOSTILE), references(), near_limit)
 
 
+@cache
 def questions() -> st.SearchStrategy[str]:
     return st.one_of(askable_questions(), wild_questions())
 
 
+@cache
 def not_text() -> st.SearchStrategy[object]:
     return st.one_of(st.none(), st.integers(), st.floats(), st.binary(max_size=12), st.booleans(),
                      st.lists(st.text(max_size=4), max_size=2), st.tuples(st.text(max_size=4)),
                      st.dictionaries(st.text(max_size=3), st.integers(), max_size=1))
 
 
+@cache
 def valid_histories() -> st.SearchStrategy[object]:
     items = st.one_of(st.sampled_from(seed_questions()), askable_questions())
     return st.one_of(st.lists(items, min_size=1, max_size=3), st.lists(items, max_size=2).map(tuple))
 
 
+@cache
 def any_histories() -> st.SearchStrategy[object]:
     items = st.one_of(st.sampled_from(seed_questions()), questions())
     return st.one_of(valid_histories(), questions(),  # a str: refused, not read letter by letter
@@ -166,6 +177,7 @@ def any_histories() -> st.SearchStrategy[object]:
                      st.lists(st.one_of(items, not_text()), min_size=1, max_size=3))
 
 
+@cache
 def override_values(name: str) -> st.SearchStrategy[object]:
     """Any value for the setting ``name``: fitting ones for the search and answer settings;
     for those that decide the index (paths, model, threads) and serving, only values that are
@@ -183,6 +195,7 @@ def override_values(name: str) -> st.SearchStrategy[object]:
                      st.binary(max_size=4))  # never a usable path, model or llm spec
 
 
+@cache
 def valid_overrides() -> st.SearchStrategy[dict]:
     """Search and answer settings within their ranges."""
     return st.fixed_dictionaries({}, optional={
@@ -191,6 +204,7 @@ def valid_overrides() -> st.SearchStrategy[dict]:
         "abstain_standout": st.floats(-1.0, 5.0), "runner_up_margin": st.floats(0.0, 0.2)})
 
 
+@cache
 def any_overrides() -> st.SearchStrategy[dict]:
     names = st.sampled_from([*SEARCH_FIELDS, *INDEX_FIELDS, "not_a_setting", "K", "top_k"])
     return st.just({}) | names.flatmap(
