@@ -18,9 +18,11 @@ from .abstention import HELD_TERMS, should_abstain
 from .asked import asked_kinds, question_parts, stands_in, topic_terms
 from .conversation import standalone_question
 from .records import Answer, Passage, Quote
-from .retrieval import Retrieval, Retriever, check_question, get_retriever
+from .references import missing_part, missing_text
+from .retrieval import Retrieval, Retriever, get_retriever
 from .settings import Settings
 from .text import detect_language, sentences
+from .validation import check_request
 
 CITATION = re.compile(r"§(\d{1,3})")
 
@@ -57,18 +59,19 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). ``history`` holds the
     conversation's earlier questions, oldest first: a follow-up such as "et en 2018 ?" is rewritten
     into a standalone question from them (``Answer.standalone_question``). In the generative mode,
-    ``on_token`` receives the tokens as they are generated (before verification). Raises ``ValueError``
-    for an empty, over-long or non-text question. Returns an ``Answer`` whose ``citations`` are
-    the paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the
-    report does not answer.
+    ``on_token`` receives the tokens as they are generated (before verification). Raises
+    ``ValueError`` (``validation.InvalidInput``) for an empty, over-long or non-text question, a
+    history that is not a list of such questions, and a setting of the wrong type or range or an
+    unknown name (see ``validation.py``). Returns an ``Answer`` whose ``citations`` are the
+    paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the report
+    does not answer (or has no paragraph or section the question names).
     """
-    settings = settings or Settings.from_env()
-    if overrides:
-        settings = settings.replace(**overrides)
     started = time.perf_counter()
+    # Checked before anything loads, the question's length before a follow-up is merged with
+    # the question before it (the merged text is longer than either and is nobody's typing).
+    question, previous, settings = check_request(question, settings, history, overrides, on_token)
     retriever = get_retriever(settings)
-    question = check_question(question, settings)
-    standalone = standalone_question(question, list(history or []))
+    standalone = standalone_question(question, previous)
     found = retriever.search(standalone)
     retrieved = time.perf_counter()
     language = detect_language(found.question)
@@ -90,6 +93,8 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
 
 
 def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Settings) -> Answer:
+    if missing := missing_part(found.question, retriever.index.units):  # "§200", "section IX.Z"
+        return _abstention(found, missing_text(missing, retriever.index.units, language), language)
     if found.ref.paragraphs or found.ref.heading:
         direct = _direct_answer(found, language)
         if direct is not None:

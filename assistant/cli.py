@@ -24,10 +24,15 @@ def cmd_model(args, settings: Settings) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from .index import build_index, ensure_index
+    from .index import build_index, ensure_index, ensure_writable
 
-    index = build_index(settings, progress=_progress()) if args.rebuild else ensure_index(
-        settings, progress=_progress())
+    # This command's job is to write the index: one it could only hold in memory is a failure
+    # (IndexWriteError), found before embedding when the folder cannot be written at all.
+    if args.rebuild:
+        ensure_writable(settings)
+        index = build_index(settings, progress=_progress())
+    else:
+        index = ensure_index(settings, progress=_progress(), keep_unsaved=False)
     m = index.manifest
     print(f"index: {settings.index_dir} — {m['units']} units, dimension {m['dimension']}, "
           f"model {m['model_id']} ({m['model_sha256'][:12]}), corpus {m['corpus_sha256'][:12]}")
@@ -38,7 +43,7 @@ def cmd_ask(args, settings: Settings) -> int:
     from .answering import answer
     from .report import load_report
 
-    result = answer(args.question, settings, **({"k": args.k} if args.k else {}))
+    result = answer(args.question, settings, **({"k": args.k} if args.k is not None else {}))  # --k 0 is refused
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -152,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="assistant: %(message)s")
     args = build_parser().parse_args(argv)
+    from .index import IndexUnavailableError
+
     try:
         settings = Settings.from_env()
         return args.func(args, settings)
@@ -161,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, IndexUnavailableError) as exc:  # the index cannot be written or built, a full disk
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ Files: ``units.faiss`` (inner-product index over L2-normalised vectors, i.e. cos
 ``units.json`` (the units, in index order) and ``manifest.json`` (format version, model id and
 hash, corpus hash, dimension, and the sha256 of the two other files). Each file is written to a
 temporary name and renamed; the manifest is written last, so a half-written index never
-validates. A stale or corrupt index is rebuilt with one log line.
+validates. A stale or corrupt index is rebuilt with one log line; the temporary files of a write
+that was killed are removed at the next start. A rebuilt index that cannot be written (read-only
+folder, full disk) is used from memory with one warning; a rebuild that fails otherwise is
+remembered, so the next call does not spend 30 s embedding to fail again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedder import Embedder, get_embedder, resolve_model
-from .files import atomic_write
+from .files import atomic_write, check_writable, remove_interrupted_writes
 from .records import Report, Unit
 from .report import load_report
 from .settings import Settings
@@ -34,6 +37,20 @@ FAISS_FILE, UNITS_FILE, SENTENCES_FILE, MANIFEST_FILE = ("units.faiss", "units.j
 
 class StaleIndexError(RuntimeError):
     """The index on disk was built from something else, or is damaged."""
+
+
+class IndexWriteError(OSError):
+    """The index could not be written (read-only folder, full disk). ``index`` holds it, built
+    in memory, when the failure came after embedding."""
+
+    def __init__(self, message: str, index: Index | None = None):
+        super().__init__(message)
+        self.index = index
+
+
+class IndexUnavailableError(RuntimeError):
+    """No index can be had: it is not on disk and could not be built. Raised once per process
+    for an index folder and then remembered (``ensure_index``)."""
 
 
 def build_units(report: Report) -> list[Unit]:
@@ -101,17 +118,41 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     folder = settings.index_dir
-    atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
-    atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
-    atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
-        json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
-    manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
-                "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
-                "units_sha256": _sha256_file(folder / UNITS_FILE),
-                "sentences_sha256": _sha256_file(folder / SENTENCES_FILE)}
-    atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
-                                                                  encoding="utf-8"))
+    try:
+        atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
+        atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
+        atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
+            json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
+        manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
+                    "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
+                    "units_sha256": _sha256_file(folder / UNITS_FILE),
+                    "sentences_sha256": _sha256_file(folder / SENTENCES_FILE)}
+        atomic_write(folder / MANIFEST_FILE, lambda p: p.write_text(json.dumps(manifest, indent=2),
+                                                                      encoding="utf-8"))
+    except (OSError, RuntimeError) as exc:  # faiss reports a failed write as a RuntimeError
+        # The manifest is written last: what did get written never validates, and the next start
+        # rebuilds. The index itself is whole, in memory.
+        unsaved = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
+                   "units": len(units)}
+        raise IndexWriteError(f"cannot write the index in {folder}: {_reason(exc)}",
+                              Index(units, index, embedder, unsaved, sentence_vectors)) from exc
     return Index(units, index, embedder, manifest, sentence_vectors)
+
+
+def _reason(exc: BaseException) -> str:
+    """An OS error's own words ("No space left on device"), or the first line of faiss's."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def ensure_writable(settings: Settings) -> None:
+    """``IndexWriteError`` unless the index folder can be written: checked before 30 s of
+    embedding by ``assistant index``, whose job is to write it."""
+    try:
+        check_writable(settings.index_dir)
+    except OSError as exc:
+        raise IndexWriteError(f"cannot write the index in {settings.index_dir}: {_reason(exc)}") from exc
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -140,7 +181,11 @@ def load_index(settings: Settings | None = None) -> Index:
     for name, key in ((FAISS_FILE, "faiss_sha256"), (UNITS_FILE, "units_sha256"),
                       (SENTENCES_FILE, "sentences_sha256")):
         path = folder / name
-        if not path.is_file() or _sha256_file(path) != manifest.get(key):
+        try:
+            matches = path.is_file() and _sha256_file(path) == manifest.get(key)
+        except OSError as exc:  # unreadable (permissions, I/O error): as good as missing
+            raise StaleIndexError(f"cannot read {name}: {_reason(exc)}") from exc
+        if not matches:
             raise StaleIndexError(f"{name} is missing or does not match the manifest (corrupt)")
     try:
         vectors = faiss.read_index(str(folder / FAISS_FILE))
@@ -160,21 +205,51 @@ def load_index(settings: Settings | None = None) -> Index:
 
 _lock = threading.Lock()
 _loaded: dict[tuple, Index] = {}
+_failed: dict[tuple, str] = {}  # index key -> why its rebuild failed, for the rest of the process
+#: What ``build_index`` writes; a killed write leaves ``.<name>.XXXXXXXX`` beside it.
+INDEX_FILES = (FAISS_FILE, UNITS_FILE, SENTENCES_FILE, MANIFEST_FILE)
 
 
-def ensure_index(settings: Settings | None = None, progress: bool = False) -> Index:
+def ensure_index(settings: Settings | None = None, progress: bool = False, *, keep_unsaved: bool = True) -> Index:
     """The index for these settings: loaded from disk if valid, else rebuilt (one log line).
-    Cached per process."""
+    Cached per process.
+
+    A rebuilt index that cannot be written is used from memory with one warning (with
+    ``keep_unsaved=False``, as ``assistant index`` wants, ``IndexWriteError`` instead, raised before
+    embedding when the folder cannot be written at all). A rebuild that fails otherwise raises
+    ``IndexUnavailableError``, and so does every later call for the same index, at once.
+    """
     settings = settings or Settings.from_env()
     key = (settings.report_path, settings.embedding_model, settings.cache_dir, settings.index_dir)
     with _lock:
         if key in _loaded:
             return _loaded[key]
+        if key in _failed:
+            raise IndexUnavailableError(_failed[key])
         resolve_model(settings, progress=progress)  # converts the default model once if needed
+        if removed := remove_interrupted_writes(settings.index_dir, INDEX_FILES):
+            log.warning("removed %d temporary file(s) of an interrupted index write in %s: %s",
+                        len(removed), settings.index_dir, ", ".join(removed))
         try:
             index = load_index(settings)
         except StaleIndexError as why:
+            if not keep_unsaved:
+                ensure_writable(settings)
             log.warning("rebuilding the index in %s: %s", settings.index_dir, why)
-            index = build_index(settings, progress=progress)
+            index = _rebuild(settings, key, progress, keep_unsaved)
         _loaded[key] = index
         return index
+
+
+def _rebuild(settings: Settings, key: tuple, progress: bool, keep_unsaved: bool) -> Index:
+    try:
+        return build_index(settings, progress=progress)
+    except IndexWriteError as exc:
+        if not keep_unsaved or exc.index is None:
+            raise
+        log.warning("%s; answering from the index rebuilt in memory until this process ends "
+                    "(the next start rebuilds it again)", exc)
+        return exc.index
+    except (OSError, RuntimeError, MemoryError) as exc:
+        _failed[key] = f"cannot build the index in {settings.index_dir}: {_reason(exc)}"
+        raise IndexUnavailableError(_failed[key]) from exc

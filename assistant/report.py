@@ -75,14 +75,14 @@ def parse_report(source: str) -> Report:
             st.open = None
             _push_heading(st, title, lineno)
         elif m := _FOOTNOTE.match(line):
-            n = int(m.group(1))
+            n = _number(m.group(1), lineno, line)
             if n in st.footnotes:
                 raise ReportParseError(lineno, f"footnote {n} is defined twice", line)
             st.footnotes[n] = (lineno, m.group(2))
         elif _RULE.match(line):
             continue  # the rule above footnotes; page layout, not content
         elif m := _NUMBERED.match(line):
-            _start_paragraph(st, int(m.group(1)), m.group(2), lineno, line)
+            _start_paragraph(st, _number(m.group(1), lineno, line), m.group(2), lineno, line)
         elif st.open is not None:
             st.open.parts.append(line)  # the rest of a paragraph split by a page break
             st.open.lines.append(lineno)
@@ -91,6 +91,14 @@ def parse_report(source: str) -> Report:
     if not st.paragraphs:
         raise ReportParseError(1, "no numbered paragraph found (is this the report?)")
     return _assemble(st, source)
+
+
+def _number(digits: str, lineno: int, line: str) -> int:
+    # No report numbers its paragraphs or notes past a billion, and int() refuses more than
+    # 4,300 digits with a ValueError that names no line.
+    if len(digits) > 9:
+        raise ReportParseError(lineno, f"a paragraph or footnote number of {len(digits)} digits", line)
+    return int(digits)
 
 
 def _push_heading(st: _State, title: str, lineno: int) -> None:
@@ -178,14 +186,19 @@ def load_report(path: str | Path | None = None, settings: Settings | None = None
     """Parse the report (by default the project's copy under ``corpus/``).
 
     Raises ``FileNotFoundError`` if the file is missing and ``ReportParseError`` if it cannot be
-    parsed. The result is cached per path and file content.
+    parsed (text that is not UTF-8 included). The result is cached per path and file content.
     """
     if path is None:
         path = (settings or Settings.from_env()).report_path
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"report not found: {path} (the project's copy lives under corpus/)")
-    source = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ReportParseError(line, f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
     return _parse_cached(source)
 
 

@@ -21,9 +21,9 @@ from .lexical import LexicalIndex, speaker_of, tokenize
 from .records import Passage, Unit
 from .settings import Settings
 from .text import fold, numbers, ordinals, question_search_text
+from .validation import check_k, check_question, check_settings
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _PARAGRAPH_REF = re.compile(
     r"(?:§\s*|\b(?:paragraphe|paragraph|para\.?)s?\s+(?:n[°ºo]\.?\s*)?)(\d{1,3})\b", re.IGNORECASE)
@@ -32,19 +32,6 @@ _SECTION_WORD = r"(?:section|chapitre|chapter|partie|part|titre)"
 _SECTION_ROMAN = re.compile(rf"\b{_SECTION_WORD}\s+{_ROMAN}\b(?:\.([A-F])\b)?")
 _SECTION_LETTER = re.compile(rf"\b(?:{_SECTION_WORD}|sous-section|subsection)\s+([A-F])\b")
 _DOTTED = re.compile(rf"\b{_ROMAN}\.([A-F])(?:\.(\d))?\b")
-
-
-def check_question(question: object, settings: Settings) -> str:
-    """The question, cleaned of control characters; ``ValueError`` if it cannot be asked."""
-    if not isinstance(question, str):
-        raise ValueError("the question must be text")
-    cleaned = _CONTROL.sub(" ", question).strip()
-    if not cleaned:
-        raise ValueError("the question is empty")
-    if len(cleaned) > settings.max_question_chars:
-        raise ValueError(f"the question is too long ({len(cleaned)} characters; "
-                         f"at most {settings.max_question_chars})")
-    return cleaned
 
 
 @dataclass(frozen=True)
@@ -147,12 +134,16 @@ class Retriever:
                 yield passage, row, sentence
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
-        return self.search(question, k).passages
+        """The ``k`` (default ``settings.k``) best passages; ``ValueError`` for a question or ``k``
+        that cannot be used (``validation.py``)."""
+        k = self.settings.k if k is None else check_k(k)
+        return self.search(check_question(question, self.settings), k).passages
 
     def search(self, question: str, k: int | None = None) -> Retrieval:
-        """Passages plus what the answer composer reuses (the query vector, the fused scores)."""
-        k = k or self.settings.k
-        question = check_question(question, self.settings)
+        """Passages plus what the answer composer reuses (the query vector, the fused scores).
+        ``question`` has been checked (``validation.check_question``): a follow-up merged with the
+        question before it may be longer than a question typed alone."""
+        k = self.settings.k if k is None else k
         query = self.index.embedder.embed_queries([question])[0]
         fused = self._fused_scores(question, query)
         ref = structural_reference(question, self._headings)
@@ -234,8 +225,12 @@ def retrieve(question: str, k: int = 5, settings: Settings | None = None) -> lis
     """The ``k`` units that best answer ``question``, best first.
 
     Each ``Passage`` has ``paragraph`` (None for a section heading or the summary), ``section``,
-    ``text`` and ``score``. Raises ``ValueError`` for an empty or over-long question.
+    ``text`` and ``score``. Raises ``ValueError`` for an empty, over-long or non-text question, a
+    ``k`` that is not a whole number from 1 to 1000, or settings that cannot be used, as
+    ``answer()`` does.
     """
+    settings = check_settings(settings)
+    k, question = check_k(k), check_question(question, settings)  # before the index loads
     return get_retriever(settings).retrieve(question, k)
 
 

@@ -45,7 +45,8 @@ def fold(text: str) -> str:
 
 
 def footnote_markers(markdown: str) -> list[int]:
-    return [int(n) for n in _SUP.findall(markdown)]
+    # A "marker" of 10 digits or more is no footnote's (and int() refuses past 4,300 digits).
+    return [int(n) for n in _SUP.findall(markdown) if len(n) <= 9]
 
 
 # A sentence ends at . ! ? or ; followed by a space and an upper-case letter, a digit or a

@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the app runs offline
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+# Markdown's punctuation, escaped with a backslash. "<", ">" and "&" are not among them: they
+# become HTML entities instead, once (a backslash before "&gt;" showed "&gt;" itself). "=" and
+# "$" too: a line of "=" makes a heading, "$" opens maths in some renderers.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~=$-])")
+_ORDERED_LIST = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)  # "1. " at a line's start is a list item
 _CITED = re.compile(r"§(\d{1,3})")
 
 EXAMPLES = [
@@ -85,8 +89,11 @@ document.addEventListener('click', function (event) {
 
 
 def escape_user_text(text: str) -> str:
-    """Text shown as typed: HTML escaped and markdown neutralised (no links, no images)."""
-    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
+    """Text shown as typed, exactly once: "<", ">" and "&" as HTML entities, markdown's
+    punctuation backslash-escaped (no links, images, emphasis, headings or lists). The chat
+    renders it as markdown (sanitized, no LaTeX), which turns both back into the characters."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+    return _ORDERED_LIST.sub(r"\1\\\2", escaped)
 
 
 def answer_markdown(result: Answer) -> str:
@@ -181,17 +188,17 @@ def build_app(settings: Settings):
         verified answer (what is streamed is replaced by what passed verification). ``asked``
         holds the conversation's questions as typed (the chat shows them escaped), for
         rewriting follow-ups."""
-        message = message or ""
+        message = message if isinstance(message, str) else ""
         previous = list(asked or [])
         shown = history + [{"role": "user", "content": escape_user_text(message)}]
-        use = settings.replace(k=int(k), llm=settings.llm if generative else None)
+        llm = settings.llm if generative else None
         tokens: queue.Queue = queue.Queue()
         outcome: dict = {}
 
         def work():
             try:
-                outcome["answer"] = answer(message, use, history=previous,
-                                           on_token=tokens.put if use.llm else None)
+                outcome["answer"] = answer(message, settings, history=previous,
+                                           on_token=tokens.put if llm else None, k=k, llm=llm)
             except ValueError as exc:  # bad input: said in the chat, the conversation is kept
                 outcome["error"] = exc
             except Exception:  # never a traceback in the page; the log has it
@@ -214,15 +221,20 @@ def build_app(settings: Settings):
                sources_html(result, report), asdict(result), previous + [message])
 
     def ask_api(question: str, k: int = 5) -> dict:
-        """One question in, the whole Answer out (for gradio_client)."""
-        return asdict(answer(question, settings, k=int(k)))
+        """One question in, the whole Answer out (for gradio_client). Input that cannot be used
+        comes back as an error saying why (gr.Error: shown although show_error is off)."""
+        try:
+            return asdict(answer(question, settings, k=k))
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
 
     with gr.Blocks(title="Assistant — rapport A/75 prévention du crime", analytics_enabled=False) as demo:
         gr.Markdown(header)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
+                # No LaTeX: "$$…$$" typed in a question rendered as maths (the report has none).
                 chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="chat",
-                                     feedback_options=None, buttons=["copy"])
+                                     feedback_options=None, buttons=["copy"], latex_delimiters=[])
                 with gr.Row():
                     box = gr.Textbox(placeholder="Posez une question sur le rapport… / Ask about the report…",
                                      show_label=False, scale=8, elem_id="question", max_lines=4)
@@ -251,12 +263,16 @@ def build_app(settings: Settings):
 
 def launch_kwargs(settings: Settings) -> dict:
     import gradio as gr
+    from starlette.middleware import Middleware
+
+    from .web_security import SecurityMiddleware
 
     # System fonts only: the default theme fetches web fonts, which hang without a network.
     theme = gr.themes.Default(font=["system-ui", "Segoe UI", "Arial", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
     return {"server_name": settings.host, "server_port": settings.port, "theme": theme, "css": CSS,
-            "head": HEAD, "footer_links": ["api"], "show_error": False, "quiet": True}
+            "head": HEAD, "footer_links": ["api"], "show_error": False, "quiet": True,
+            "app_kwargs": {"middleware": [Middleware(SecurityMiddleware)]}}
 
 
 def serve(settings: Settings, block: bool = True):

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: What the session's server printed after it was ready, line by line.
+SERVER_LOG: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def server_url():
     """A real `assistant serve` in a subprocess, on a free local port; stopped after the session."""
@@ -45,6 +50,9 @@ def server_url():
             lines.append(line)
             if m := re.search(r"Chat ready in ([\d.]+) s at (http://\S+)", line):
                 print(f"\nserver started in {m.group(1)} s at {m.group(2)}")
+                # Keep reading what the server prints: a full pipe would block it, and the tests
+                # check that no request left a traceback in its output (SERVER_LOG).
+                threading.Thread(target=lambda: SERVER_LOG.extend(proc.stdout), daemon=True).start()
                 yield m.group(2).rstrip("/")
                 break
         else:

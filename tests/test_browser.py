@@ -23,6 +23,10 @@ def page(server_url):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.external_requests = []
+        # Every Content-Security-Policy violation of the session, for the last test: the policy
+        # must block nothing the chat needs.
+        page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                             "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
         page.on("request", lambda r: r.url.startswith((server_url, "data:", "blob:"))
                 or page.external_requests.append(r.url))
         # Not "networkidle": the chat keeps per-session state, so Gradio holds a heartbeat
@@ -93,6 +97,27 @@ def test_user_input_cannot_inject_markup(page, payload):
     assert chat.locator("script").count() == 0
     assert chat.locator("img[src='x']").count() == 0
     assert chat.locator("a[href^='javascript']").count() == 0
+
+
+def test_typed_text_is_shown_as_typed_once(page):
+    """A typed ">" showed as "&gt;" (escaped twice)."""
+    typed = "Combien de parties ? a > b & c < d, *pas* `code`, 1. liste"
+    _ask_and_wait(page, typed)
+    assert typed in page.locator("#chat").inner_text()
+    assert "&gt;" not in page.locator("#chat").inner_text()
+
+
+def test_typed_maths_is_not_rendered(page):
+    """"$$…$$" in a question rendered as maths."""
+    _ask_and_wait(page, "Combien de parties ? $$x^2 + \\frac{1}{2}$$")
+    assert page.locator("#chat .katex, #chat math").count() == 0
+    assert "$$x^2 + \\frac{1}{2}$$" in page.locator("#chat").inner_text()
+
+
+def test_the_content_security_policy_blocked_nothing(page):
+    """After all the above (asking, citations, the report tab, the payloads): the policy sent with
+    the page blocked none of what the chat does."""
+    assert page.evaluate("window.__csp") == []
 
 
 def test_the_page_loaded_nothing_from_outside(page):

@@ -44,6 +44,44 @@ def test_api_bad_input_is_an_error_not_a_crash(client):
     assert client.predict(QUESTIONS[0], 5, api_name="/ask")["citations"]  # the server still serves
 
 
+def call_raw(server_url: str, *data) -> tuple[str, object]:
+    """The /ask API over plain HTTP, the JSON body written by json.dumps (gradio_client cannot
+    send a lone surrogate; a JSON "\\ud83d" escape can). Returns the event ("complete" or
+    "error") and its data."""
+    import json
+
+    import httpx
+
+    body = json.dumps({"data": list(data)})
+    posted = httpx.post(f"{server_url}/gradio_api/call/ask", content=body,
+                        headers={"content-type": "application/json"}, timeout=60)
+    posted.raise_for_status()
+    event, payload = None, None
+    with httpx.stream("GET", f"{server_url}/gradio_api/call/ask/{posted.json()['event_id']}", timeout=60) as s:
+        for line in s.iter_lines():
+            if line.startswith("event: "):
+                event = line[len("event: "):]
+            elif line.startswith("data: ") and event in ("complete", "error"):
+                payload = json.loads(line[len("data: "):])
+                break
+    return event, payload
+
+
+def test_api_a_lone_surrogate_is_answered_not_a_crash(server_url):
+    """'\\ud83d' reached the tokenizer through /ask and raised TypeError (an error event)."""
+    event, data = call_raw(server_url, "\ud83d", 5)
+    assert event == "complete" and data[0]["question"] == "\ufffd" and data[0]["citations"] == []
+
+
+def test_api_bad_input_says_what_is_wrong(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=r"k \(passages to retrieve\) must be a whole number from 1 to 1000"):
+        client.predict(QUESTIONS[0], 0, api_name="/ask")
+    with pytest.raises(AppError, match="the question must be text"):
+        client.predict(None, 5, api_name="/ask")
+
+
 def test_load_20_clients_5_questions_each(server_url):
     from gradio_client import Client
 

@@ -27,6 +27,14 @@ def test_user_text_cannot_become_markup():
     assert escape_user_text("L'ONUDC & co") == "L'ONUDC &amp; co"  # an apostrophe stays readable
 
 
+def test_user_text_is_escaped_once():
+    """"<", ">" and "&" become entities and nothing else: a backslash before "&gt;" showed "&gt;"."""
+    assert escape_user_text("a > b & c < d") == "a &gt; b &amp; c &lt; d"
+    assert escape_user_text("$$x^2$$ = y") == "\\$\\$x^2\\$\\$ \\= y"
+    assert escape_user_text("1. liste\n2) deux") == "1\\. liste\n2\\) deux"
+    assert escape_user_text("**gras** _x_ # titre") == "\\*\\*gras\\*\\* \\_x\\_ \\# titre"
+
+
 def test_citations_become_links():
     md = answer_markdown(_answer())
     assert '<a class="cite" href="#src-46" title="§46">§46</a>' in md
