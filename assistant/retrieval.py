@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from .index import Index, ensure_index, unit_sentences
+from .index import INDEX_FIELDS, Index, ensure_index, unit_sentences
 from .lexical import LexicalIndex, speaker_of, tokenize
 from .records import Passage, Unit
 from .settings import Settings
@@ -205,7 +205,11 @@ _retrievers: dict[Settings, Retriever] = {}
 _by_index: dict[tuple, Retriever] = {}
 # The settings that decide what the index holds; the others (k, fusion weights, answering) only
 # change how it is searched, so retrievers that differ in those share the index and BM25.
-_INDEX_FIELDS = ("report_path", "embedding_model", "cache_dir", "index_dir", "threads")
+_INDEX_FIELDS = (*INDEX_FIELDS, "threads")
+
+
+def _index_key(settings: Settings) -> tuple:
+    return tuple(getattr(settings, name) for name in _INDEX_FIELDS)
 
 
 def get_retriever(settings: Settings | None = None) -> Retriever:
@@ -213,12 +217,23 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
     settings = settings or Settings.from_env()
     with _lock:
         if settings not in _retrievers:
-            key = tuple(getattr(settings, name) for name in _INDEX_FIELDS)
+            key = _index_key(settings)
             if key not in _by_index:
                 _by_index[key] = Retriever(ensure_index(settings), settings)
             _retrievers[settings] = copy.copy(_by_index[key])  # shares the heavy parts
             _retrievers[settings].settings = settings
         return _retrievers[settings]
+
+
+def install(retriever: Retriever) -> None:
+    """Make ``retriever`` (over a rebuilt index) the one every later search with its index's
+    settings uses. Searches under way finish with the retriever they started with: nothing
+    they hold is changed, only the cache that hands retrievers out."""
+    key = _index_key(retriever.settings)
+    with _lock:
+        _by_index[key] = retriever
+        for settings in [s for s in _retrievers if _index_key(s) == key]:
+            del _retrievers[settings]
 
 
 def retrieve(question: str, k: int = 5, settings: Settings | None = None) -> list[Passage]:

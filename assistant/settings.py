@@ -32,11 +32,24 @@ class Settings:
     embedding_model: str = "intfloat/multilingual-e5-small"
     # Where converted models live: outside git, shared by every checkout on the machine.
     cache_dir: Path = field(default_factory=_default_cache_dir)
-    # Torch threads for embedding; the machines have 2 cores.
+    # Threads for embedding (onnxruntime's or torch's); the machines have 2 cores.
     threads: int = 2
+    # What runs the model: "onnx" (onnxruntime, no torch at query time: assistant/onnx_encoder.py),
+    # "onnx-int8" (dynamically quantised weights: faster, less faithful; see the README) or
+    # "torch" (sentence-transformers itself). The index records it and is rebuilt when it changes.
+    encoder: str = "onnx"
+    # Texts per batch when embedding many (index builds); sorted by length so little is padding.
+    embed_batch_size: int = 32
 
     # --- index --------------------------------------------------------------------------------
     index_dir: Path = ROOT / "index"
+    # Exact (flat) search below this many vectors, IVF-SQ8 at or above it (scale.choose_index_type;
+    # measured by `assistant bench --scale`, see the README). The report is ~150 units: exact.
+    exact_search_max: int = 50_000
+    # IVF clusters; 0 = about 4·sqrt(n), a power of two (scale.ivf_lists).
+    ivf_nlist: int = 0
+    # IVF clusters searched per query: the recall/latency trade-off (measured by bench --scale).
+    ivf_nprobe: int = 32
 
     # --- retrieval ----------------------------------------------------------------------------
     k: int = 5
@@ -102,6 +115,18 @@ class Settings:
     # --- serving ------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 7860
+    # Answers computed at once, by the chat and by the /ask API each (Gradio's queue starts at
+    # most this many of an event; the others wait in line). An answer is ~15 ms of CPU that
+    # holds the GIL only part of the time, so a few in flight keep both cores busy while the
+    # queue's own work (events, streaming) goes on; measured by `assistant bench --load`.
+    concurrency: int = 8
+    # Requests that may wait in Gradio's queue; more are refused at once ("queue full").
+    queue_size: int = 512
+
+    # --- benchmarks ---------------------------------------------------------------------------
+    # The UN Parallel Corpus sentences that `assistant bench --scale` embeds as real library text
+    # (CI and the developers have shared/ beside the clone); absent, the report alone is used.
+    unpc_dir: Path = ROOT.parent / "shared" / "unpc"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -255,9 +255,11 @@ def build_app(settings: Settings):
                 gr.HTML(report_html(report))
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, asked, k, generative], [box, chatbot, sources, details, asked],
-                    api_name=False)
+                    api_name=False, concurrency_limit=settings.concurrency, concurrency_id="chat")
         clear.click(lambda: ([], "", None, []), None, [chatbot, sources, details, asked], api_name=False)
-        gr.api(ask_api, api_name="ask")
+        # Queued (gradio_client only speaks the queue's protocol), with a limit of its own so API
+        # callers and chat users do not wait behind each other.
+        gr.api(ask_api, api_name="ask", concurrency_limit=settings.concurrency, concurrency_id="ask")
     return demo
 
 
@@ -276,16 +278,39 @@ def launch_kwargs(settings: Settings) -> dict:
 
 
 def serve(settings: Settings, block: bool = True):
-    """Warm the model and index, then serve; prints the local URL."""
+    """Warm the model and index, then serve; prints the local URL. SIGHUP rebuilds the index in
+    the background while the last good one keeps answering (``refresh.py``)."""
     from .index import ensure_index
 
     started = time.perf_counter()
     ensure_index(settings)
     answer("Combien d'États sont parties à la Convention contre la corruption ?", settings)  # warm-up
     demo = build_app(settings)
-    demo.queue(default_concurrency_limit=2, max_size=256)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     app, url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
+    _rebuild_on_sighup(settings)
     print(f"Chat ready in {time.perf_counter() - started:.1f} s at {url}", flush=True)
     if block:
         demo.block_thread()
     return demo
+
+
+def _rebuild_on_sighup(settings: Settings) -> None:
+    """``kill -HUP <pid>``: rebuild the index from the report and swap it in, answering meanwhile
+    from the one in memory. Each start and end is printed (the load benchmark reads them)."""
+    import signal
+
+    from .refresh import rebuild_in_background
+
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (not under a test runner's thread)
+
+    def done(seconds: float | None) -> None:
+        print("Index rebuild skipped or failed; still answering from the last good index" if seconds is None
+              else f"Index rebuilt in {seconds:.1f} s and swapped in", flush=True)
+
+    def on_sighup(signum, frame) -> None:
+        print("Index rebuild started (SIGHUP)", flush=True)
+        rebuild_in_background(settings, on_done=done)
+
+    signal.signal(signal.SIGHUP, on_sighup)

@@ -1,0 +1,231 @@
+"""``assistant bench --load``: a real ``assistant serve`` under 50 concurrent gradio_client clients.
+
+Each client is a ``gradio_client.Client`` of its own (connected before the clock starts) that
+asks 5 questions in turn through the ``/ask`` API, each with a 20 s timeout, as a user's script
+would. All clients start together (a barrier). Reported: errors, timeouts, latency p50/p95 per
+request, requests per second over the run, and the server's peak memory (VmHWM of its process).
+
+"During a rebuild": the server is sent SIGHUP, which makes it rebuild its index from the report
+in the background and swap it in (``refresh.py``); the clients start once it reports the rebuild
+started, and whenever a rebuild ends while clients are still asking another SIGHUP starts the
+next one, so every request of that run is served while an index is being rebuilt in the same
+process (the report counts how many requests fell inside a rebuild's interval, which should be
+all). The load generator runs on the same 2 cores as the server, as the issue's measurement did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+QUESTIONS = [
+    "Combien d'États sont parties à la Convention contre la corruption ?",
+    "How many users consulted the SHERLOC portal in 2019?",
+    "Où s'est tenue la huitième session de la Conférence des États parties ?",
+    "How many victims of trafficking were identified in Malawi?",
+    "Quelle est la situation financière de l'ONUDC ?",
+    "What did UNODC do in Somalia?",
+    "Combien de praticiens ont été formés à la lutte contre la cybercriminalité ?",
+    "Which prize did the online course on the Nelson Mandela Rules receive?",
+]
+
+
+@dataclass
+class LoadRun:
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    timeouts: int = 0
+    wall_s: float = 0.0
+    requests: int = 0
+    during_rebuild: int | None = None  # requests whose whole span fell inside a rebuild
+    rebuilds: list[float] = field(default_factory=list)  # seconds each rebuild took
+    server_peak_rss_mb: float | None = None
+
+    def summary(self) -> dict:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) if ordered else float("nan")
+        p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else float("nan")
+        return {"label": self.label, "requests": self.requests, "errors": len(self.errors),
+                "timeouts": self.timeouts, "p50_s": p50, "p95_s": p95,
+                "req_per_s": self.requests / self.wall_s if self.wall_s else float("nan"),
+                "during_rebuild": self.during_rebuild, "rebuilds": len(self.rebuilds),
+                "rebuild_s": statistics.median(self.rebuilds) if self.rebuilds else None,
+                "server_peak_rss_mb": self.server_peak_rss_mb}
+
+
+class Server:
+    """``python -m assistant serve`` on a free local port, its output read line by line."""
+
+    def __init__(self, env: dict[str, str] | None = None, timeout: float = 300):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.lines: list[tuple[float, str]] = []
+        self._new_line = threading.Condition()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve"], text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {}), "ASSISTANT_PORT": str(port), "ASSISTANT_HOST": "127.0.0.1"})
+        threading.Thread(target=self._read, daemon=True).start()
+        self.started = time.monotonic()
+        line = self.wait_for(r"Chat ready in ([\d.]+) s at (http://\S+)", timeout)
+        match = re.search(r"Chat ready in ([\d.]+) s at (http://\S+)", line)
+        self.ready_s = float(match.group(1))
+        self.url = match.group(2).rstrip("/") + "/"
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self._new_line:
+                self.lines.append((time.monotonic(), line.rstrip()))
+                self._new_line.notify_all()
+        with self._new_line:
+            self._new_line.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float, after: int = 0) -> str:
+        """The first output line from index ``after`` on matching ``pattern``."""
+        deadline = time.monotonic() + timeout
+        with self._new_line:
+            while True:
+                for _, line in self.lines[after:]:
+                    if re.search(pattern, line):
+                        return line
+                if self.proc.poll() is not None and not any(re.search(pattern, x) for _, x in self.lines[after:]):
+                    raise RuntimeError("the server exited:\n" + "\n".join(x for _, x in self.lines[-30:]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {pattern!r} from the server in {timeout} s")
+                self._new_line.wait(min(left, 1.0))
+
+    def peak_rss_mb(self) -> float | None:
+        try:
+            status = open(f"/proc/{self.proc.pid}/status", encoding="ascii").read()
+        except OSError:
+            return None
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(match.group(1)) / 1024 if match else None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_clients(url: str, clients: int = 50, questions_each: int = 5, timeout: float = 20.0,
+                label: str = "") -> tuple[LoadRun, list[tuple[float, float]]]:
+    """``clients`` gradio_client clients × ``questions_each`` questions through ``/ask``. Returns
+    the run and each request's (start, end) on the monotonic clock."""
+    from gradio_client import Client
+
+    run = LoadRun(label)
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        connected = list(pool.map(lambda _: Client(url, verbose=False), range(clients)))
+        barrier = threading.Barrier(clients + 1)
+
+        def one_client(i: int) -> None:
+            client = connected[i]
+            barrier.wait()
+            for j in range(questions_each):
+                question = QUESTIONS[(i + j) % len(QUESTIONS)]
+                started = time.monotonic()
+                try:
+                    result = client.submit(question, 5, api_name="/ask").result(timeout=timeout)
+                    ok = bool(result.get("text"))
+                    error = None if ok else "empty answer"
+                except TimeoutError:
+                    error = "timeout"
+                except Exception as exc:  # an error the server or the client raised: counted, shown
+                    error = f"{type(exc).__name__}: {exc}"[:200]
+                ended = time.monotonic()
+                with lock:
+                    run.requests += 1
+                    spans.append((started, ended))
+                    if error == "timeout":
+                        run.timeouts += 1
+                    elif error:
+                        run.errors.append(error)
+                    else:
+                        run.latencies.append(ended - started)
+
+        futures = [pool.submit(one_client, i) for i in range(clients)]
+        barrier.wait()
+        began = time.monotonic()
+        for f in futures:
+            f.result()
+        run.wall_s = time.monotonic() - began
+    return run, spans
+
+
+def load_bench(env: dict[str, str] | None = None, clients: int = 50, questions_each: int = 5,
+               with_rebuild: bool = True, label: str = "onnx") -> list[LoadRun]:
+    """One server: a steady run, then (optionally) a run during back-to-back index rebuilds."""
+    server = Server(env)
+    runs = []
+    try:
+        steady, _ = run_clients(server.url, clients, questions_each, label=f"{label}, steady")
+        steady.server_peak_rss_mb = server.peak_rss_mb()
+        runs.append(steady)
+        if with_rebuild:
+            runs.append(_during_rebuild(server, clients, questions_each, label))
+    finally:
+        server.stop()
+    return runs
+
+
+def _during_rebuild(server: Server, clients: int, questions_each: int, label: str) -> LoadRun:
+    done = threading.Event()
+    intervals: list[list[float]] = []
+    took: list[float] = []
+
+    def keep_rebuilding() -> None:
+        while not done.is_set():
+            mark = len(server.lines)
+            os.kill(server.proc.pid, signal.SIGHUP)
+            server.wait_for(r"Index rebuild started", 60, after=mark)
+            intervals.append([time.monotonic(), float("inf")])
+            line = server.wait_for(r"Index rebuil(t in|d skipped)", 600, after=mark)
+            intervals[-1][1] = time.monotonic()
+            if m := re.search(r"rebuilt in ([\d.]+) s", line):
+                took.append(float(m.group(1)))
+            else:
+                raise RuntimeError(f"the rebuild failed: {line}")
+
+    rebuilder = threading.Thread(target=keep_rebuilding, daemon=True)
+    rebuilder.start()
+    while not intervals:
+        time.sleep(0.01)
+    run, spans = run_clients(server.url, clients, questions_each, label=f"{label}, during index rebuild")
+    done.set()
+    rebuilder.join()
+    run.rebuilds = took
+    run.during_rebuild = sum(any(a <= s and e <= b for a, b in intervals) for s, e in spans)
+    run.server_peak_rss_mb = server.peak_rss_mb()
+    return run
+
+
+def print_runs(runs: list[LoadRun]) -> None:
+    for r in runs:
+        s = r.summary()
+        extra = ""
+        if s["during_rebuild"] is not None:
+            extra = (f", {s['during_rebuild']}/{s['requests']} inside a rebuild ({s['rebuilds']} rebuilds, "
+                     f"median {s['rebuild_s']:.1f} s)")
+        print(f"  {s['label']}: {s['requests']} requests, {s['errors']} errors, {s['timeouts']} timeouts, "
+              f"p50 {s['p50_s'] * 1000:.0f} ms, p95 {s['p95_s'] * 1000:.0f} ms, {s['req_per_s']:.1f} req/s, "
+              f"server peak RSS {s['server_peak_rss_mb']:.0f} MB{extra}")
+        for e in sorted(set(r.errors))[:5]:
+            print(f"    error: {e}")

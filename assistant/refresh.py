@@ -1,0 +1,59 @@
+"""Rebuild the index while the assistant keeps answering, then swap it in.
+
+Answering never waits for a rebuild: the new index is built and its retriever (BM25 and the rest)
+prepared without any lock that answering takes; only the hand-over (two dictionary writes) is
+under the caches' locks. Questions asked meanwhile are answered from the last good index, in
+memory; the files on disk are replaced one by one, each atomically, the manifest last.
+``assistant serve`` rebuilds on SIGHUP (``kill -HUP <pid>``), which is how ``assistant bench
+--load`` measures answering during a rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+_building = threading.Lock()  # one rebuild at a time; answering never takes it
+
+
+def rebuild_and_swap(settings: Settings) -> float | None:
+    """Rebuild the index for ``settings`` from the report and swap it in. Returns the seconds it
+    took, or None when another rebuild was already running (this one is then skipped)."""
+    from . import index as index_module
+    from . import retrieval
+
+    if not _building.acquire(blocking=False):
+        log.warning("a rebuild is already running; this one is skipped")
+        return None
+    try:
+        started = time.perf_counter()
+        index = index_module.build_index(settings)
+        retriever = retrieval.Retriever(index, settings)
+        index_module.install(settings, index)
+        retrieval.install(retriever)
+        return time.perf_counter() - started
+    finally:
+        _building.release()
+
+
+def rebuild_in_background(settings: Settings, on_done=None) -> threading.Thread:
+    """``rebuild_and_swap`` in a daemon thread; ``on_done(seconds or None)`` when it ends (a
+    failed rebuild is logged and leaves the last good index answering)."""
+
+    def work():
+        try:
+            took = rebuild_and_swap(settings)
+        except Exception:
+            log.exception("the index rebuild failed; answering goes on from the last good index")
+            took = None
+        if on_done is not None:
+            on_done(took)
+
+    thread = threading.Thread(target=work, name="index-rebuild", daemon=True)
+    thread.start()
+    return thread
