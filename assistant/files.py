@@ -4,6 +4,7 @@ one that was killed mid-write anyway."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
@@ -81,3 +82,12 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in 1 MiB chunks (model weights run to hundreds of MB)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import file_sha256
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ def export(model, target: Path) -> Path:
         record = {"format": EXPORT_FORMAT, "model_id": model.id, "model_sha256": model.sha256,
                   "torch": torch.__version__, "opset": 17, "rows": int(weights.shape[0]),
                   "dimension": int(weights.shape[1]), "files": files,
-                  "sha256": {n: _sha256(tmp / n) for n in files}}
+                  "sha256": {n: file_sha256(tmp / n) for n in files}}
         (tmp / RECORD_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
         # prompt="" rather than None: None would let a default prompt name apply.
         reference = st.encode(_CHECK_TEXTS, prompt="", normalize_embeddings=True, convert_to_numpy=True)
@@ -222,19 +223,11 @@ def _quantize(folder: Path, record: dict) -> dict:
     finally:
         Path(tmp).unlink(missing_ok=True)
     record = {**record, "files": {**record["files"], INT8_FILE: (folder / INT8_FILE).stat().st_size},
-              "sha256": {**record["sha256"], INT8_FILE: _sha256(folder / INT8_FILE)}}
+              "sha256": {**record["sha256"], INT8_FILE: file_sha256(folder / INT8_FILE)}}
     from .files import atomic_write
 
     atomic_write(folder / RECORD_FILE, lambda p: p.write_text(json.dumps(record, indent=2), encoding="utf-8"))
     return record
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class OnnxEmbedder:
