@@ -304,6 +304,7 @@ class FuzzReport:
     rechecked: int = 0
     rss_start_mb: float = 0.0
     rss_end_mb: float = 0.0
+    rss_samples: list[tuple[int, float]] = field(default_factory=list)  # (calls made, MB)
     seconds: float = 0.0
 
     def percentile(self, values: list[float], q: float) -> float:
@@ -322,7 +323,8 @@ class FuzzReport:
             f"{statistics.median(self.answered_latencies or [0]) * 1000:.1f} ms, "
             f"p99 {self.percentile(self.answered_latencies, 0.99) * 1000:.1f} ms",
             f"RSS: {self.rss_start_mb:.0f} MB after warm-up, {self.rss_end_mb:.0f} MB at the end "
-            f"(growth {self.rss_end_mb - self.rss_start_mb:+.0f} MB)",
+            f"(growth {self.rss_end_mb - self.rss_start_mb:+.0f} MB); by calls made: "
+            + ", ".join(f"{n}: {mb:.0f}" for n, mb in self.rss_samples),
             f"run time: {self.seconds:.0f} s",
         ]
         lines += [f"  crash: {c}" for c in self.crashes[:20]] + [f"  violation: {v}" for v in self.violations[:20]]
@@ -355,6 +357,9 @@ def run(examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, progress: bo
                          suppress_health_check=list(HealthCheck))
     @given(calls())
     def one(call: Call) -> None:
+        made = report.answered + report.refused + len(report.crashes)
+        if made and made % max(1, examples // 10) == 0:
+            report.rss_samples.append((made, rss_mb()))
         began = time.perf_counter()
         try:
             result = answer(call.question, history=call.history, **call.overrides)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -201,7 +202,10 @@ class Retriever:
 
 
 _lock = threading.Lock()
-_retrievers: dict[Settings, Retriever] = {}
+# Retrievers that differ only in search settings are cheap copies; the most recent are kept (a
+# caller passing a new weight on every call grew this without end: the fuzz run's RSS).
+_retrievers: OrderedDict[Settings, Retriever] = OrderedDict()
+_MAX_SEARCH_VARIANTS = 64
 _by_index: dict[tuple, Retriever] = {}
 # The settings that decide what the index holds; the others (k, fusion weights, answering) only
 # change how it is searched, so retrievers that differ in those share the index and BM25.
@@ -222,6 +226,9 @@ def get_retriever(settings: Settings | None = None) -> Retriever:
                 _by_index[key] = Retriever(ensure_index(settings), settings)
             _retrievers[settings] = copy.copy(_by_index[key])  # shares the heavy parts
             _retrievers[settings].settings = settings
+            if len(_retrievers) > _MAX_SEARCH_VARIANTS:
+                _retrievers.popitem(last=False)
+        _retrievers.move_to_end(settings)
         return _retrievers[settings]
 
 

@@ -134,3 +134,13 @@ def test_the_cli_reads_an_argument_that_is_not_utf8():
     done = subprocess.run([sys.executable.encode(), b"-m", b"assistant", b"ask", b"Combien de parties \xff ?"],
                           capture_output=True, timeout=300)
     assert done.returncode == 0 and b"Traceback" not in done.stderr
+
+
+def test_search_variants_are_kept_within_bounds():
+    """A caller passing a new weight on every call grew the retriever cache without end."""
+    from assistant import retrieval
+    from assistant.settings import Settings
+
+    for i in range(retrieval._MAX_SEARCH_VARIANTS + 20):
+        retrieve(QUESTION, k=3, settings=Settings(lexical_weight=1.0 + i / 1000))
+    assert len(retrieval._retrievers) == retrieval._MAX_SEARCH_VARIANTS
