@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast eval bench index model lint browser-deps clean
+.PHONY: run test test-fast eval bench bench-scale index model lint browser-deps clean
 
 run: index
 	$(PY) -m assistant serve
@@ -29,6 +29,11 @@ eval: index
 
 bench: index
 	$(PY) -m assistant bench
+
+# The vector index at library scale: real UN text embedded plus synthetic vectors up to 1M.
+SCALE ?= 1000000
+bench-scale: index
+	$(PY) -m assistant bench --scale $(SCALE)
 
 index: model
 	$(PY) -m assistant index
