@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast eval bench fuzz index model lint browser-deps clean
+.PHONY: run test test-fast eval bench bench-scale fuzz index model lint browser-deps clean
 
 run: index
 	$(PY) -m assistant serve
@@ -34,6 +34,11 @@ bench: index
 # crashes, p99 latency, RSS growth. FUZZ_SEED=… to change the seed.
 fuzz: index
 	$(PY) -m assistant.fuzz --examples 10000
+
+# The vector index at library scale: real UN text embedded plus synthetic vectors up to 1M.
+SCALE ?= 1000000
+bench-scale: index
+	$(PY) -m assistant bench --scale $(SCALE)
 
 index: model
 	$(PY) -m assistant index

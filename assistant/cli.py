@@ -110,9 +110,18 @@ def cmd_llm_model(args, settings: Settings) -> int:
 
 
 def cmd_bench(args, settings: Settings) -> int:
+    if args.scale:
+        from .bench_scale import main as scale_main
+
+        return scale_main(settings, args.scale, progress=_progress())
+    if args.load:
+        from .bench_load import load_bench, print_runs
+
+        print_runs(load_bench(label=settings.encoder))
+        return 0
     from .bench import main as bench_main
 
-    return bench_main(settings, repeats=args.repeats)
+    return bench_main(settings, repeats=args.repeats, load=not args.no_load, int8=not args.no_int8)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,8 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("llm-model", help="join a GGUF model shipped as PyPI parts; print its ASSISTANT_LLM")
     p.add_argument("name", nargs="?", default="qwen2.5-coder-0.5b-instruct")
     p.set_defaults(func=cmd_llm_model)
-    p = sub.add_parser("bench", help="cold start, build time, query latency, memory")
-    p.add_argument("--repeats", type=int, default=200)
+    p = sub.add_parser("bench", help="latency, cold start, memory, throughput, load: onnxruntime beside torch")
+    p.add_argument("--repeats", type=int, default=3, help="passes over the eval questions (and cold starts)")
+    p.add_argument("--no-load", action="store_true", help="skip the 50-client load test")
+    p.add_argument("--no-int8", action="store_true", help="skip the int8 encoder's latency")
+    p.add_argument("--load", action="store_true", help="only the load test, on the configured encoder")
+    p.add_argument("--scale", type=int, metavar="N", help="only the library-scale index benchmark, up to N vectors")
     p.set_defaults(func=cmd_bench)
     return parser
 

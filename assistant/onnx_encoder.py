@@ -218,7 +218,12 @@ def _quantize(folder: Path, record: dict) -> dict:
     fd, tmp = tempfile.mkstemp(prefix=f".{INT8_FILE}.", dir=folder)
     os.close(fd)
     try:
-        quantize_dynamic(str(folder / ENCODER_FILE), tmp, weight_type=QuantType.QInt8)
+        root, level = logging.getLogger(), logging.getLogger().level
+        root.setLevel(logging.ERROR)  # it logs advice ("pre-process first") on the root logger
+        try:
+            quantize_dynamic(str(folder / ENCODER_FILE), tmp, weight_type=QuantType.QInt8)
+        finally:
+            root.setLevel(level)
         os.replace(tmp, folder / INT8_FILE)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -256,6 +261,9 @@ class OnnxEmbedder:
         # Without its arena, memory a large batch needed goes back to the system when the batch
         # is done; with it, the process kept its largest batch's peak for good.
         options.enable_cpu_mem_arena = False
+        # Idle pool threads sleep instead of spinning: the cores are shared (concurrent answers,
+        # a rebuild, other processes), and a spinning thread takes a core from work that has some.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(folder / (INT8_FILE if int8 else ENCODER_FILE)), options,
                                              providers=["CPUExecutionProvider"])
         self._rows = os.open(folder / EMBEDDINGS_FILE, os.O_RDONLY)

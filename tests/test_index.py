@@ -49,6 +49,8 @@ def test_manifest_records_what_built_the_index(built):
     assert len(manifest["model_sha256"]) == 64
     assert manifest["corpus_sha256"] == load_report().sha256
     assert manifest["dimension"] == 384 and manifest["units"] == len(build_units(load_report()))
+    assert manifest["encoder"] == "onnx" and len(manifest["encoder_sha256"]) == 64
+    assert manifest["index_type"] == "flat"  # ~150 units: exact search
     leftovers = [p.name for p in built.index_dir.iterdir() if p.name.startswith(".")]
     assert leftovers == []  # temp files were renamed, none left behind
 
@@ -67,6 +69,9 @@ DAMAGE = {
     "corpus": (lambda d: _edit_manifest(d, corpus_sha256="0" * 64), "corpus_sha256"),
     "model": (lambda d: _edit_manifest(d, model_sha256="f" * 64), "model_sha256"),
     "format": (lambda d: _edit_manifest(d, format_version=0), "format_version"),
+    "encoder": (lambda d: _edit_manifest(d, encoder="torch"), "encoder"),
+    "encoder file": (lambda d: _edit_manifest(d, encoder_sha256="e" * 64), "encoder_sha256"),
+    "index type": (lambda d: _edit_manifest(d, index_type="ivf-sq8"), "gets a flat index"),
     "absent": (lambda d: (d / MANIFEST_FILE).unlink(), "no index"),
 }
 
@@ -101,3 +106,24 @@ def test_a_refused_index_is_rebuilt_with_one_log_line(built, tmp_path, caplog, c
     rebuilt = [r for r in caplog.records if "rebuilding the index" in r.getMessage()]
     assert len(rebuilt) == 1 and reason in rebuilt[0].getMessage()
     assert load_index(settings).manifest == index.manifest  # what was rebuilt now validates
+
+
+def test_crossing_the_size_threshold_rebuilds_with_the_other_index_type(built, tmp_path, caplog):
+    """A library at or above Settings.exact_search_max gets IVF-SQ8; an index of the other type
+    is stale and rebuilt without being asked."""
+    import faiss
+
+    from assistant.retrieval import Retriever
+
+    settings = _copy(built, tmp_path).replace(exact_search_max=100)  # the report's ~150 units cross it
+    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+        index = ensure_index(settings)
+    assert any("gets a ivf-sq8 index, not flat" in r.getMessage() for r in caplog.records)
+    assert index.manifest["index_type"] == "ivf-sq8" and isinstance(index.vectors, faiss.IndexIVFScalarQuantizer)
+    assert load_index(settings).manifest == index.manifest
+    # IVF-SQ8 searching every cluster (nprobe >= nlist here) ranks as exact search does, to 8 bits.
+    exact = Retriever(load_index(built), built)
+    approximate = Retriever(index, settings)
+    for question in ("Combien d'États sont parties à la Convention contre la corruption ?",
+                     "How many users consulted the SHERLOC portal in 2019?"):
+        assert approximate.retrieve(question)[0].paragraph == exact.retrieve(question)[0].paragraph
