@@ -94,9 +94,9 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
     if not is_multi_part(question):
         # The report's budget paragraph turns up for any question saying "budget": only the
         # best paragraphs are searched for the share or sum.
-        best = [p.text for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
+        best = [p for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
         for asks, holds in ((ASKS_PERCENT, holds_percent), (ASKS_MONEY, holds_money)):
-            if asks.search(question) and not any(holds(t) for t in best):
+            if (m := asks.search(question)) and not _amount_given(retriever, best, holds, question, m.group()):
                 return True
         # "How many journalists…" when no number in the paragraphs is followed by journalists.
         # (Only to abstain: to pick the sentence to quote, any count will do, as the report may
@@ -111,6 +111,18 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
         if counts_people(question) and not _people_counted(retriever, found):
             return True
     return not _stands_out(retriever, found, topic)
+
+
+def _amount_given(retriever: Retriever, best: list, holds, question: str, asking: str) -> bool:
+    """Does a sentence of the best paragraphs state a share or sum *about what the question
+    names*? A sum alone is not enough: the budget paragraph states sums for any question saying
+    "cost" ("How much did the Container Control Programme cost?" is not answered by the office's
+    total spending). The question's other terms are what it names; without any, any sum will do."""
+    others = topic_terms(question, leaving=(asking,))
+    for _, row, sentence in retriever.sentences_of(best):
+        if holds(sentence) and (not others or any(stands_in(t, retriever.sentence_tokens[row]) for t in others)):
+            return True
+    return False
 
 
 def _stands_out(retriever: Retriever, found: Retrieval, topic: list[tuple[frozenset[str], ...]]) -> bool:

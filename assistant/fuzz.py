@@ -64,7 +64,7 @@ TEMPLATES = ["Que dit le rapport sur {x} ?", "What does the report say about {x}
 # used (paths, model, threads) only get values that are refused, so that a run never builds
 # an index elsewhere or loads a second model.
 SEARCH_FIELDS = ["k", "candidates", "rrf_k", "max_quotes", "lexical_weight", "dense_weight", "sentence_weight",
-                 "heading_weight", "passage_rank_weight", "overlap_weight", "abstain_standout", "asked_fact_share",
+                 "heading_weight", "passage_rank_weight", "overlap_weight", "abstain_standout",
                  "runner_up_margin", "same_paragraph_margin", "max_question_chars"]
 INDEX_FIELDS = ["index_dir", "report_path", "cache_dir", "embedding_model", "threads", "llm", "host", "port"]
 

@@ -65,7 +65,6 @@ _REAL: dict[str, tuple[float | None, str]] = {
     "overlap_weight": (0.0, "a sentence-score weight"),
     "runner_up_margin": (0.0, "a quoting margin"),
     "same_paragraph_margin": (0.0, "a quoting margin"),
-    "asked_fact_share": (0.0, "a share of the question's terms"),
     "abstain_standout": (None, "the abstention threshold, in standard deviations"),
 }
 _ANY_REAL = (None, "a setting")

@@ -107,8 +107,8 @@ def test_every_setting_has_a_checked_kind():
     from assistant.validation import _KINDS
 
     assert set(_KINDS.values()) <= {"whole", "real", "path", "text", "optional text"}
-    with pytest.raises(InvalidInput, match="asked_fact_share .* at least 0"):
-        check_settings(SETTINGS, {"asked_fact_share": -0.5})
+    with pytest.raises(InvalidInput, match="sentence_weight .* at least 0"):
+        check_settings(SETTINGS, {"sentence_weight": -0.5})
 
 
 def test_settings_built_with_bad_values_are_refused_too():
