@@ -38,6 +38,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from .records import Answer, Report
+from .validation import SETTING_KINDS
 
 DEFAULT_SEED = 16  # the number; any fixed seed makes a run reproducible
 DEFAULT_EXAMPLES = 10_000
@@ -60,13 +61,14 @@ ROMANS = ["I", "II", "III", "IV", "V", "VI", "VII", "IX", "X", "L", "C"]
 LETTERS = ["A", "C", "E", "F", "G", "Z", "1", "3", "9"]
 TEMPLATES = ["Que dit le rapport sur {x} ?", "What does the report say about {x}?", "Combien de {x} ?",
              "{x}", "Que dit {x} ?", "What does {x} say?", "Résume {x}", "{x} ?"]
-# Setting overrides: what a caller may pass as a keyword. Fields that decide which index is
-# used (paths, model, threads) only get values that are refused, so that a run never builds
-# an index elsewhere or loads a second model.
+# Setting overrides: what a caller may pass as a keyword. The search and answer settings get
+# fitting values and wrong ones; every other setting (what decides the index, the model, serving)
+# only values that are refused, so that a run never builds an index elsewhere or loads a second model.
 SEARCH_FIELDS = ["k", "candidates", "rrf_k", "max_quotes", "lexical_weight", "dense_weight", "sentence_weight",
-                 "heading_weight", "passage_rank_weight", "overlap_weight", "abstain_standout",
+                 "heading_weight", "passage_rank_weight", "paragraph_weight", "overlap_weight", "abstain_standout",
                  "runner_up_margin", "same_paragraph_margin", "max_question_chars"]
-INDEX_FIELDS = ["index_dir", "report_path", "cache_dir", "embedding_model", "threads", "llm", "host", "port"]
+# Every other setting (what decides the index, the model, serving): only refused values.
+OTHER_FIELDS = sorted(set(SETTING_KINDS) - set(SEARCH_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -189,10 +191,15 @@ def override_values(name: str) -> st.SearchStrategy[object]:
         if name not in ("k", "candidates", "rrf_k", "max_quotes", "max_question_chars"):
             fitting = st.floats(-1.0, 5.0, allow_nan=False)
         return st.one_of(fitting, wrong)
-    if name in ("threads", "port"):
-        return st.one_of(st.integers(-3, 0), st.integers(70_000, 10**9), wrong)  # out of range
+    kind = SETTING_KINDS.get(name, "unknown")  # an unknown name is refused whatever its value
+    if kind == "whole":  # an integral float (5.0) would be accepted: none is drawn
+        return st.one_of(st.integers(max_value=-1), st.integers(min_value=10**10), st.floats(0.5, 0.9),
+                         st.sampled_from([math.nan, math.inf, -math.inf]), st.none(), st.booleans(),
+                         st.text(max_size=3))
+    if kind == "real":
+        return st.one_of(st.just(math.nan), st.just(math.inf), st.text(max_size=3), st.none())
     return st.one_of(st.integers(), st.floats(), st.booleans(), st.just(""), st.just("   "),
-                     st.binary(max_size=4))  # never a usable path, model or llm spec
+                     st.binary(max_size=4))  # never a usable path, model, encoder or llm spec
 
 
 @cache
@@ -206,7 +213,7 @@ def valid_overrides() -> st.SearchStrategy[dict]:
 
 @cache
 def any_overrides() -> st.SearchStrategy[dict]:
-    names = st.sampled_from([*SEARCH_FIELDS, *INDEX_FIELDS, "not_a_setting", "K", "top_k"])
+    names = st.sampled_from([*SEARCH_FIELDS, *OTHER_FIELDS, "not_a_setting", "K", "top_k"])
     return st.just({}) | names.flatmap(
         lambda name: override_values(name).map(lambda v: {name: v})) | st.builds(
         lambda a, b: {**a, **b}, valid_overrides(), names.flatmap(

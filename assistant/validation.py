@@ -51,6 +51,10 @@ _WHOLE: dict[str, tuple[int, int, str]] = {
     "max_question_chars": (1, 1_000_000, "the longest question accepted"),
     "max_quotes": (1, 100, "sentences quoted at most"),
     "port": (0, 65_535, "the chat's port"),
+    "concurrency": (1, 1024, "answers computed at once"),
+    "queue_size": (1, 1_000_000, "requests waiting at most"),
+    "embed_batch_size": (1, 4096, "texts embedded per batch"),
+    "ivf_nprobe": (1, 1_000_000, "IVF lists searched"),
 }
 _ANY_WHOLE = (0, 10**9, "a setting")
 # Real-valued settings: (lowest, what it is); all must be finite. A negative weight, margin or
@@ -70,10 +74,10 @@ _REAL: dict[str, tuple[float | None, str]] = {
 _ANY_REAL = (None, "a setting")
 # Every field's kind, from its declared type: a field added to Settings is checked by its type
 # without an edit here.
-_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
+SETTING_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
                    "path" if "Path" in str(f.type) else "optional text" if "None" in str(f.type) else
                    "text" if str(f.type) == "str" else "any") for f in dataclasses.fields(Settings)}
-_FIELDS = frozenset(_KINDS)
+_FIELDS = frozenset(SETTING_KINDS)
 
 
 class Request(NamedTuple):
@@ -163,7 +167,7 @@ def check_settings(settings: object = None, overrides: dict | None = None) -> Se
 
 
 def _checked(name: str, value: object) -> object:
-    kind = _KINDS[name]
+    kind = SETTING_KINDS[name]
     if kind == "whole":
         return _whole(name, value)
     if kind == "real":

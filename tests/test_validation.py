@@ -104,11 +104,13 @@ def test_bad_settings_are_invalid_input(overrides, message):
 
 def test_every_setting_has_a_checked_kind():
     """Kinds come from the declared types, so a new setting is checked without an edit here."""
-    from assistant.validation import _KINDS
+    from assistant.validation import SETTING_KINDS
 
-    assert set(_KINDS.values()) <= {"whole", "real", "path", "text", "optional text"}
+    assert set(SETTING_KINDS.values()) <= {"whole", "real", "path", "text", "optional text"}
     with pytest.raises(InvalidInput, match="sentence_weight .* at least 0"):
         check_settings(SETTINGS, {"sentence_weight": -0.5})
+    with pytest.raises(InvalidInput, match="concurrency .* from 1"):
+        check_settings(SETTINGS, {"concurrency": 0})
 
 
 def test_settings_built_with_bad_values_are_refused_too():
