@@ -90,14 +90,21 @@ class Question:
     def assigned_split(self) -> str:
         """The split its anchor paragraph belongs to: about a quarter of the paragraphs (and of
         the off-topic questions) are test, drawn by hash so that new questions fall in place."""
-        key = f"test:{self.anchor}" if self.anchor is not None else f"test:{self.id}"
-        return "test" if int(hashlib.sha256(key.encode()).hexdigest(), 16) % 4 == 0 else "dev"
+        return "test" if _draw(f"test:{self._anchor_key}", 4) == 0 else "dev"
 
     @property
     def fold(self) -> int:
         """Its cross-validation fold: by anchor paragraph, off-topic questions by id."""
-        key = str(self.anchor) if self.anchor is not None else self.id
-        return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
+        return _draw(self._anchor_key, FOLDS)
+
+    @property
+    def _anchor_key(self) -> str:
+        return str(self.anchor) if self.anchor is not None else self.id
+
+
+def _draw(key: str, buckets: int) -> int:
+    """A stable bucket for ``key``: the same on every machine and run, unlike ``hash()``."""
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % buckets
 
 
 def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Question]:

@@ -13,7 +13,7 @@ score below). ``assistant eval --cv`` runs both and prints the tables.
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import itertools
 import math
 import statistics
@@ -115,6 +115,22 @@ class _CachedQueries:
         return np.stack([self._cache[t] for t in texts])
 
 
+@contextlib.contextmanager
+def _queries_cached(settings: Settings):
+    """Every retriever for these settings' index shares one Index object: a caching embedder put
+    there serves every candidate of a grid (what a candidate changes is downstream of the query
+    vector), and the real one is put back after."""
+    from .retrieval import get_retriever
+
+    index = get_retriever(settings).index
+    real = index.embedder
+    index.embedder = _CachedQueries(real)
+    try:
+        yield
+    finally:
+        index.embedder = real
+
+
 def retrieval_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
     """MRR@10 of each candidate fusion setting on each answerable question (NaN otherwise)."""
     from .conversation import standalone_question
@@ -122,17 +138,14 @@ def retrieval_scores(questions: list[evaluate.Question], settings: Settings, opt
     from .retrieval import get_retriever
 
     report = load_report(settings=settings)
-    base = get_retriever(settings)
-    index = copy.copy(base.index)
-    index.embedder = _CachedQueries(base.index.embedder)
     scores = np.full((len(options), len(questions)), np.nan)
-    for c, option in enumerate(options):
-        retriever = copy.copy(base)
-        retriever.index, retriever.settings = index, settings.replace(**option)
-        for i, q in enumerate(questions):
-            if q.answerable:
-                units = retriever.retrieve(standalone_question(q.question, list(q.history)), k=10)
-                scores[c, i] = evaluate._rank_metrics(q, units, report)["mrr10"]
+    with _queries_cached(settings):
+        for c, option in enumerate(options):
+            retriever = get_retriever(settings.replace(**option))
+            for i, q in enumerate(questions):
+                if q.answerable:
+                    units = retriever.retrieve(standalone_question(q.question, list(q.history)), k=10)
+                    scores[c, i] = evaluate._rank_metrics(q, units, report)["mrr10"]
     return scores
 
 
@@ -154,24 +167,16 @@ def answer_score(q: evaluate.Question, metrics: dict) -> float:
 def answer_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
     from .answering import answer
     from .report import load_report
-    from .retrieval import get_retriever
 
     report = load_report(settings=settings)
-    # Every retriever for these settings shares one Index: a caching embedder put there for the
-    # grid serves them all (what a candidate changes is downstream of the query vector).
-    index = get_retriever(settings).index
-    real = index.embedder
-    index.embedder = _CachedQueries(real)
-    try:
-        scores = np.full((len(options), len(questions)), np.nan)
+    scores = np.full((len(options), len(questions)), np.nan)
+    with _queries_cached(settings):
         for c, option in enumerate(options):
             use = settings.replace(**option)
             for i, q in enumerate(questions):
                 a = answer(q.question, use, history=list(q.history))
                 scores[c, i] = answer_score(q, evaluate._answer_metrics(q, a, report))
-        return scores
-    finally:
-        index.embedder = real
+    return scores
 
 
 def cross_validate(settings: Settings | None = None, path=evaluate.QUESTIONS, stages=("retrieval", "answers"),
