@@ -91,6 +91,11 @@ def test_content_overlap():
     ('{"id": "x", "lang": "fr", "type": "number", "question": "q?", "gold": []}', "needs gold"),
     ('{"id": "x", "lang": "fr", "type": "unanswerable", "question": "q?", "gold": [3]}', "cannot have gold"),
     ('{"id": "x", "lang": "fr", "type": "number", "question": "q?", "gold": ["a"]}', "malformed"),
+    ('{"id": "x", "lang": "fr", "type": "number", "style": ["poetic"], "question": "q?", "gold": [1]}', "style"),
+    ('{"id": "x", "lang": "fr", "type": "number", "style": ["followup"], "question": "q?", "gold": [1]}',
+     "has a history"),
+    ('{"id": "x", "lang": "fr", "type": "number", "history": [5], "question": "q?", "gold": [1]}',
+     "history must be questions"),
 ])
 def test_malformed_question_files_name_the_line(tmp_path, line, message):
     good = '{"id": "ok", "lang": "fr", "type": "number", "question": "q?", "gold": [1]}'
