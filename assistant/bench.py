@@ -77,7 +77,7 @@ def _throughput(embedder, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = True) -> int:
+def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = True, limit: int | None = None) -> int:
     from .answering import answer
     from .embedder import Embedder, get_embedder, resolve_model
     from .evaluate import load_questions
@@ -88,7 +88,7 @@ def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = T
 
     print(f"load average at start: {_load()} (2 cores)", flush=True)
     ensure_index(settings)  # the worktree's own index, current (the load test's server uses it)
-    questions = [q.question for q in load_questions()]
+    questions = [q.question for q in load_questions()][:limit]
     units = build_units(load_report(settings=settings))
     passages = [u.embed_text for u in units] + [search_text(s) for _, s in unit_sentences(units)]
     tmp = Path(tempfile.mkdtemp(prefix="assistant-bench-"))

@@ -113,7 +113,7 @@ def cmd_bench(args, settings: Settings) -> int:
     if args.scale:
         from .bench_scale import main as scale_main
 
-        return scale_main(settings, args.scale, progress=_progress())
+        return scale_main(settings, args.scale, progress=_progress(), real=args.real)
     if args.load:
         from .bench_load import load_bench, print_runs
 
@@ -121,7 +121,8 @@ def cmd_bench(args, settings: Settings) -> int:
         return 0
     from .bench import main as bench_main
 
-    return bench_main(settings, repeats=args.repeats, load=not args.no_load, int8=not args.no_int8)
+    return bench_main(settings, repeats=args.repeats, load=not args.no_load, int8=not args.no_int8,
+                      limit=args.limit)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,10 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_llm_model)
     p = sub.add_parser("bench", help="latency, cold start, memory, throughput, load: onnxruntime beside torch")
     p.add_argument("--repeats", type=int, default=3, help="passes over the eval questions (and cold starts)")
+    p.add_argument("--limit", type=int, help="only the first N eval questions (a busy machine)")
     p.add_argument("--no-load", action="store_true", help="skip the 50-client load test")
     p.add_argument("--no-int8", action="store_true", help="skip the int8 encoder's latency")
     p.add_argument("--load", action="store_true", help="only the load test, on the configured encoder")
     p.add_argument("--scale", type=int, metavar="N", help="only the library-scale index benchmark, up to N vectors")
+    p.add_argument("--real", type=int, metavar="M", help="with --scale: embed at most M real texts")
     p.set_defaults(func=cmd_bench)
     return parser
 
