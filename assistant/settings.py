@@ -43,13 +43,17 @@ class Settings:
 
     # --- index --------------------------------------------------------------------------------
     index_dir: Path = ROOT / "index"
-    # Exact (flat) search below this many vectors, IVF-SQ8 at or above it (scale.choose_index_type;
-    # measured by `assistant bench --scale`, see the README). The report is ~150 units: exact.
-    exact_search_max: int = 50_000
+    # Exact (flat) search below this many vectors, IVF-SQ8 at or above it (scale.choose_index_type).
+    # `assistant bench --scale` (2026-12-03, quiet): one exact query costs ~0.14 ms per 1,000
+    # vectors (3.4 ms at 25,000, 6.5-9 ms at 50,000, 173 ms at 1M); IVF-SQ8 at the nprobe below
+    # costs 1.7-4.3 ms from 25,000 to 1M at recall@10 0.97-0.98. Past 25,000 exact search costs
+    # more than IVF for ~3 % of recall. The report is ~150 units, a 10-report library ~1,200: exact.
+    exact_search_max: int = 25_000
     # IVF clusters; 0 = about 4·sqrt(n), a power of two (scale.ivf_lists).
     ivf_nlist: int = 0
-    # IVF clusters searched per query: the recall/latency trade-off (measured by bench --scale).
-    ivf_nprobe: int = 32
+    # IVF clusters searched per query: the recall/latency trade-off. bench --scale: recall@10 at
+    # 32 was 0.83-0.90 (10k-1M vectors), at 64 0.92-0.96, at 128 0.966-0.984 (4.3 ms p50 at 1M).
+    ivf_nprobe: int = 128
 
     # --- retrieval ----------------------------------------------------------------------------
     k: int = 5

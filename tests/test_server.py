@@ -101,3 +101,14 @@ def test_load_20_clients_5_questions_each(server_url):
     p50 = statistics.median(latencies)
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"\nload test: 20 clients x 5 questions, 0 errors, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+
+
+def test_bench_load_plain_http_clients_are_answered(server_url):
+    """The load benchmark's light client (Gradio's plain HTTP API from one asyncio loop) gets real
+    answers through the same queue: a broken event-stream parse would count every request as an
+    error, or a wrong payload as an empty answer."""
+    from assistant.bench_load import run_http_clients
+
+    run, spans = run_http_clients(server_url + "/", clients=5, questions_each=2)
+    assert (run.requests, run.errors, run.timeouts, len(run.latencies), len(spans)) == (10, [], 0, 10, 10)
+    assert run.client_cpu_s is not None and run.summary()["p50_s"] > 0
