@@ -55,6 +55,16 @@ class LoadRun:
     server_cpu_s: float | None = None
     client_cpu_s: float | None = None
 
+    def record(self, started: float, ended: float, error: str | None) -> None:
+        """One request: a latency if it was answered, else a timeout or an error."""
+        self.requests += 1
+        if error == "timeout":
+            self.timeouts += 1
+        elif error:
+            self.errors.append(error)
+        else:
+            self.latencies.append(ended - started)
+
     def summary(self) -> dict:
         ordered = sorted(self.latencies)
         p50 = statistics.median(ordered) if ordered else float("nan")
@@ -163,14 +173,8 @@ def run_clients(url: str, clients: int = 50, questions_each: int = 5, timeout: f
                     error = f"{type(exc).__name__}: {exc}"[:200]
                 ended = time.monotonic()
                 with lock:
-                    run.requests += 1
+                    run.record(started, ended, error)
                     spans.append((started, ended))
-                    if error == "timeout":
-                        run.timeouts += 1
-                    elif error:
-                        run.errors.append(error)
-                    else:
-                        run.latencies.append(ended - started)
 
         futures = [pool.submit(one_client, i) for i in range(clients)]
         server_cpu = server.cpu_s() if server else None
@@ -230,14 +234,8 @@ def run_http_clients(url: str, clients: int = 50, questions_each: int = 5, timeo
             except Exception as exc:  # counted and shown, as for gradio_client
                 error = f"{type(exc).__name__}: {exc}"[:200]
             ended = time.monotonic()
-            run.requests += 1
+            run.record(started, ended, error)
             spans.append((started, ended))
-            if error == "timeout":
-                run.timeouts += 1
-            elif error:
-                run.errors.append(error)
-            else:
-                run.latencies.append(ended - started)
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=2 * clients, max_keepalive_connections=2 * clients)
