@@ -9,6 +9,7 @@ from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
+KEY = "unodc-crime-prevention-report-2020"  # the seed's id in the page's element ids
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -50,7 +51,7 @@ def test_ask_click_citation_see_paragraph(page):
     citation.wait_for(timeout=30_000)
     assert citation.inner_text() == "§46"
     citation.click()
-    card = page.locator("#src-46")
+    card = page.locator(f"#src-{KEY}-46")
     card.wait_for(state="visible", timeout=5_000)
     assert card.evaluate("el => el.open") is True
     assert "187 parties" in card.inner_text()
@@ -60,8 +61,8 @@ def test_ask_click_citation_see_paragraph(page):
 
 
 def test_read_around_opens_the_report_at_the_paragraph(page):
-    page.locator("#src-46 a.goto").click()
-    paragraph = page.locator("#report-p46")
+    page.locator(f"#src-{KEY}-46 a.goto").click()
+    paragraph = page.locator(f"#report-{KEY}-p46")
     paragraph.wait_for(state="visible", timeout=5_000)
     assert paragraph.inner_text().startswith("46.")
     page.get_by_role("tab", name="Chat").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 
 import pytest
 
@@ -32,7 +33,7 @@ def client(server_url):
 def test_api_answers_match_answer(client, question):
     remote = client.predict(question, 5, api_name="/ask")
     local = answer(question)
-    assert remote["citations"] == local.citations and remote["text"] == local.text
+    assert remote["citations"] == [asdict(c) for c in local.citations] and remote["text"] == local.text
     assert remote["abstained"] is False and remote["passages"][0]["paragraph"] == local.passages[0].paragraph
 
 
