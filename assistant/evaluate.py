@@ -42,14 +42,17 @@ from .settings import ROOT, Settings
 from .text import fold, numbers
 
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
+#: Questions on the ten sample reports (tests/fixtures/un-samples), each naming its document.
+QUESTIONS_SAMPLES = ROOT / "evals" / "questions_samples.jsonl"
 #: The document the questions of a file without a "document" field are about: the seed report,
 #: which ``evals/questions.jsonl`` was written for.
 QUESTIONS_DOCUMENT = "unodc-crime-prevention-report-2020"
 RESULTS = ROOT / "evals" / "results"
 FLOORS = ROOT / "evals" / "floors.json"
 # "reworded" is a type of the questions written before 2026-12 (a question worded unlike the
-# report); later questions carry it as a style, beside their type.
-TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable")
+# report); later questions carry it as a style, beside their type. "fact" and "date" are types of
+# the questions on the sample reports (evals/questions_samples.jsonl).
+TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable", "fact", "date")
 STYLES = ("reworded", "sloppy", "followup")
 LANGS = ("fr", "en")
 SPLITS = ("dev", "test")

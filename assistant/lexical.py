@@ -56,6 +56,11 @@ def _stemmer(language: str):
     return Stemmer.Stemmer(_STEMMERS[language]) if language in _STEMMERS else None
 
 
+# A library's words repeat: folding each once (Unicode decomposition per word) makes reading a
+# library's sentences at start-up about twice as fast.
+_fold = lru_cache(maxsize=200_000)(fold)
+
+
 @lru_cache(maxsize=8)
 def analyzer(language: str) -> Callable[[str], list[str]]:
     """The tokenizer of a language: words -> stemmed, accent-folded tokens; numbers kept whole."""
@@ -63,8 +68,8 @@ def analyzer(language: str) -> Callable[[str], list[str]]:
 
     def tokens(text: str) -> list[str]:
         text = NUMBER.sub(lambda m: " " + normalise_number(m.group(0)).replace(".", "_") + " ", text)
-        words = [w for w in _WORD.findall(text.lower()) if fold(w) not in stopwords]
-        return [fold(s) for s in (stemmer.stemWords(words) if stemmer else words)]
+        words = [w for w in _WORD.findall(text.lower()) if _fold(w) not in stopwords]
+        return [_fold(s) for s in (stemmer.stemWords(words) if stemmer else words)]
 
     return tokens
 

@@ -298,10 +298,15 @@ def build_app(settings: Settings):
         yield ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
                sources_html(result, reports), asdict(result), previous + [message])
 
-    def ask_api(question: str, k: int = 5, documents: list[str] | None = None) -> dict:
-        """One question in, the whole Answer out (for gradio_client); ``documents``: the ids to
-        search (none: the whole library). Input that cannot be used comes back as an error saying
-        why (gr.Error: shown although show_error is off)."""
+    def ask_api(question: str, k: int = 5) -> dict:
+        """One question in, the whole Answer out (for gradio_client), from the whole library.
+        Input that cannot be used comes back as an error saying why (gr.Error: shown although
+        show_error is off)."""
+        return ask_documents_api(question, k, None)
+
+    def ask_documents_api(question: str, k: int = 5, documents: list[str] | None = None) -> dict:
+        """The same from ``documents`` (document ids) only; none: the whole library. An API of
+        its own, so that callers of /ask, who send two values, are not refused."""
         try:
             return asdict(answer(question, settings, k=k, documents=documents or None))
         except ValueError as exc:
@@ -342,6 +347,8 @@ def build_app(settings: Settings):
         # Queued (gradio_client only speaks the queue's protocol), with a limit of its own so API
         # callers and chat users do not wait behind each other.
         gr.api(ask_api, api_name="ask", concurrency_limit=settings.concurrency, concurrency_id="ask")
+        gr.api(ask_documents_api, api_name="ask_documents", concurrency_limit=settings.concurrency,
+               concurrency_id="ask")
     return demo
 
 

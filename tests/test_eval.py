@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from assistant import load_report
 from assistant.evaluate import (
+    QUESTIONS_SAMPLES,
     Question,
     QuestionFileError,
     _answer_metrics,
@@ -29,6 +31,23 @@ REPORT = load_report()
 def test_reference_questions_check_out_against_the_report():
     """Every gold paragraph exists and every key fact stands in a gold paragraph."""
     assert check_questions(load_questions(), REPORT) == []
+
+
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "un-samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="sample PDFs not found")
+def test_the_sample_reports_questions_check_out():
+    """evals/questions_samples.jsonl (written blind on the ten sample PDFs): each names its
+    document, its gold paragraphs exist there and hold its key facts, its split is drawn by
+    (document, paragraph)."""
+    from assistant.ingest import load_any
+
+    qs = load_questions(QUESTIONS_SAMPLES)
+    assert len(qs) == 200 and all(q.document and q.source == "blind-2026-12-samples" for q in qs)
+    assert all(q.split == q.assigned_split for q in qs)
+    reports = {r.doc_id: r for r in map(load_any, sorted(SAMPLES.glob("*.pdf")))}
+    assert {q.document for q in qs} == set(reports) and check_questions(qs, reports) == []
 
 
 def test_reference_questions_cover_what_the_issue_asks():
