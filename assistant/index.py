@@ -487,14 +487,15 @@ def install(settings: Settings, index: Index) -> None:
 
 
 def install_fresh(settings: Settings, progress: bool = False) -> Index:
-    """Update the index to the library folder as it is now (``update_index``) and make it, and a
-    retriever over it, what this process answers from. Used after adding or removing a document."""
+    """Update the index to the library folder as it is now (``update_index``) and make it what
+    this process answers from (its retriever is built at the next question). Used after adding or
+    removing a document."""
     from . import retrieval
 
     _remove_leftovers(settings)
     index = update_index(settings, progress=progress)
     install(settings, index)
-    retrieval.install(retrieval.Retriever(index, settings))
+    retrieval.forget(settings)
     return index
 
 

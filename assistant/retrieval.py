@@ -170,14 +170,27 @@ class Retriever:
 
     def restricted(self, documents) -> Retriever:
         """The same retrieval over some of the documents only (their units, sentences and
-        vectors; BM25 as the library reads it). Built once per set of documents (a few are kept)."""
+        vectors; BM25 as the library reads it), with these settings. Built once per set of
+        documents (a few are kept, shared by the copies that differ in search settings)."""
         wanted = frozenset(documents) & frozenset(self.documents)
         if wanted == frozenset(self.documents):
             return self
         with self._scopes_lock:
-            if wanted in self._scopes:
+            scoped = self._scopes.get(wanted)
+            if scoped is not None:
                 self._scopes.move_to_end(wanted)
-                return self._scopes[wanted]
+        if scoped is None:
+            scoped = self._build_restricted(wanted)
+            with self._scopes_lock:
+                self._scopes[wanted] = scoped
+                if len(self._scopes) > _MAX_SCOPES:
+                    self._scopes.popitem(last=False)
+        if scoped.settings is not self.settings:  # a copy sharing the heavy parts, with ours
+            scoped = copy.copy(scoped)
+            scoped.settings = self.settings
+        return scoped
+
+    def _build_restricted(self, wanted: frozenset[str]) -> Retriever:
         import faiss
 
         positions = np.array([i for i, u in enumerate(self.index.units) if u.document in wanted], dtype=np.int64)
@@ -190,12 +203,7 @@ class Retriever:
         sub = Index([self.index.units[i] for i in positions], vectors, self.index.embedder, self.index.manifest,
                     np.ascontiguousarray(self.index.sentence_vectors[rows]),
                     {d: r for d, r in self.index.reports.items() if d in wanted})
-        scoped = Retriever(sub, self.settings, lexical=_RestrictedLexical(self.lexical, positions))
-        with self._scopes_lock:
-            self._scopes[wanted] = scoped
-            if len(self._scopes) > _MAX_SCOPES:
-                self._scopes.popitem(last=False)
-        return scoped
+        return Retriever(sub, self.settings, lexical=_RestrictedLexical(self.lexical, positions))
 
     def for_question(self, question: str) -> Retriever:
         """Restricted to the documents the question names by their id ("What does S/2025/303
@@ -346,6 +354,16 @@ def install(retriever: Retriever) -> None:
     key = _index_key(retriever.settings)
     with _lock:
         _by_index[key] = retriever
+        for cached in [c for c in _retrievers if _index_key(c[0]) == key]:
+            del _retrievers[cached]
+
+
+def forget(settings: Settings) -> None:
+    """Drop the retrievers over the index of ``settings`` (its library changed): the next search
+    builds one over the index ``ensure_index`` now returns."""
+    key = _index_key(settings)
+    with _lock:
+        _by_index.pop(key, None)
         for cached in [c for c in _retrievers if _index_key(c[0]) == key]:
             del _retrievers[cached]
 

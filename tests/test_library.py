@@ -176,6 +176,18 @@ def test_paragraph_numbers_belong_to_the_one_document_searched(library, fake_emb
     assert missing.abstained and "no paragraph 9: its paragraphs run from 1 to 3" in missing.text
 
 
+def test_restricted_retrievers_are_shared_and_keep_their_settings(library, fake_embedder):
+    from assistant.retrieval import get_retriever
+
+    add_report(MINI_EN, library)
+    a = get_retriever(library, ["mini-report"])
+    b = get_retriever(library.replace(k=3), ["mini-report"])
+    assert a.index is b.index and (a.settings.k, b.settings.k) == (5, 3) and a.single_document == "mini-report"
+    named = get_retriever(library.replace(k=2)).for_question("What does mini-report say about patrols?")
+    assert named.single_document == "mini-report" and named.settings.k == 2 and named.index is a.index
+    assert len(retrieve("What does mini-report say about patrols?", 2, library)) == 2
+
+
 def test_a_question_naming_a_document_searches_it():
     assert _names("What does S/2025/303 say about ammunition?", "S/2025/303")
     assert _names("que dit s/2025/303 ?", "S/2025/303")
