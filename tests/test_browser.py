@@ -86,6 +86,18 @@ def test_a_follow_up_is_read_with_the_question_before_it(page):
     assert reply.locator("a.cite").first.inner_text() == "§24"
 
 
+def test_the_document_picker_restricts_the_question(page):
+    """The picker lists the library's documents; with one chosen, the answer comes from it."""
+    page.locator("#documents input").click()
+    option = page.locator("ul.options li", has_text=KEY).first
+    option.wait_for(timeout=5_000)
+    option.click()
+    page.keyboard.press("Escape")
+    assert KEY in page.locator("#documents").inner_text()
+    reply = _ask_and_wait(page, "Combien d'États sont parties à la Convention contre la corruption ?")
+    assert reply.locator("a.cite").first.inner_text() == "§46"
+
+
 @pytest.mark.parametrize("payload", [
     "<script>window.__xss = 1</script>Combien de parties ?",
     "<img src=x onerror=\"window.__xss = 1\"> how many parties?",
