@@ -36,7 +36,8 @@ def cmd_index(args, settings: Settings) -> int:
     else:
         index = ensure_index(settings, progress=_progress(), keep_unsaved=False)
     m = index.manifest
-    print(f"index: {settings.index_dir} — {len(m['documents'])} documents, {m['units']} units, "
+    documents = len(m["documents"])
+    print(f"index: {settings.index_dir} — {documents} document{'s' if documents != 1 else ''}, {m['units']} units, "
           f"dimension {m['dimension']}, model {m['model_id']} ({m['model_sha256'][:12]}), {m['index_type']} search")
     return 0
 
