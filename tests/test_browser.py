@@ -89,7 +89,7 @@ def test_a_follow_up_is_read_with_the_question_before_it(page):
 def test_the_document_picker_restricts_the_question(page):
     """The picker lists the library's documents; with one chosen, the answer comes from it."""
     page.locator("#documents input").click()
-    option = page.locator("ul.options li", has_text=KEY).first
+    option = page.locator("#documents [role=option]", has_text=KEY).first
     option.wait_for(timeout=5_000)
     option.click()
     page.keyboard.press("Escape")
