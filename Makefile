@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast eval bench bench-scale fuzz index model lint browser-deps clean
+.PHONY: run test test-fast eval eval-samples bench bench-scale fuzz index model lint browser-deps clean
 
 run: index
 	$(PY) -m assistant serve
@@ -26,6 +26,15 @@ test-fast: $(INSTALLED)
 
 eval: index
 	$(PY) -m assistant eval
+
+# The questions written for the ten sample reports, asked of a library of the seed and the samples
+# (kept under the cache: built once, then only what changed is embedded again).
+SAMPLES_LIBRARY ?= $(HOME)/.cache/un-report-assistant/library-samples
+eval-samples: model
+	ASSISTANT_CORPUS_DIR=$(SAMPLES_LIBRARY)/corpus ASSISTANT_INDEX_DIR=$(SAMPLES_LIBRARY)/index \
+	  $(PY) -m assistant add corpus/*.md tests/fixtures/un-samples/*.pdf
+	ASSISTANT_CORPUS_DIR=$(SAMPLES_LIBRARY)/corpus ASSISTANT_INDEX_DIR=$(SAMPLES_LIBRARY)/index \
+	  $(PY) -m assistant eval --questions evals/questions_samples.jsonl --split all --no-baselines
 
 bench: index
 	$(PY) -m assistant bench
@@ -70,4 +79,4 @@ browser-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) index/*.faiss index/*.json evals/results test-artifacts
+	rm -rf $(VENV) index/*.faiss index/*.json index/lexical-* index/docs evals/results test-artifacts

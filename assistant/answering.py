@@ -1,10 +1,12 @@
 """Compose a cited answer from the report's own sentences, or say the report does not answer.
 
 The default mode is extractive: it quotes the sentences of the retrieved paragraphs that best
-answer the question, each followed by its paragraph number. Nothing is paraphrased, so every
-number in an answer stands in the paragraph it cites. A question that names a paragraph or a
-section is answered from it directly. With ``settings.llm`` set, ``generate.py`` writes the
-answer through a LangChain chat model and this module verifies and falls back.
+answer the question, each followed by its citation: "(§12)" when one document is searched,
+"(S/2025/303 §12)" when several are. Nothing is paraphrased, so every number in an answer stands
+in the paragraph it cites. ``Answer.citations`` are the quoted paragraphs, as data. A question
+that names a paragraph or a section of the one document searched is answered from it directly.
+With ``settings.llm`` set, ``generate.py`` writes the answer through a LangChain chat model and
+this module verifies and falls back.
 """
 
 from __future__ import annotations
@@ -17,19 +19,27 @@ from dataclasses import dataclass
 from .abstention import HELD_TERMS, should_abstain
 from .asked import asked_kinds, question_parts, stands_in, topic_terms
 from .conversation import standalone_question
-from .records import Answer, Passage, Quote
+from .records import Answer, Citation, Passage, Quote
 from .references import missing_part, missing_text
 from .retrieval import Retrieval, Retriever, get_retriever
 from .settings import Settings
 from .text import detect_language, sentences
-from .validation import check_request
+from .validation import check_documents, check_request
 
-CITATION = re.compile(r"§(\d{1,3})")
+# A citation mark as answers write it: "(§12)", "(S/2025/303 §12)", "(§12, §55)" (a generated
+# sentence may cite several); a document id is letters, digits and ./- without spaces.
+CITATION_MARK = re.compile(r"\((?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4}(?:\s*,\s*(?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4})*\)")
 
 _ABSTAIN_TEXT = {
     "fr": "Le rapport ne le dit pas : aucun de ses paragraphes ne répond à cette question. "
           "Les paragraphes les plus proches sont proposés ci-dessous.",
     "en": "The report does not say: none of its paragraphs answers this question. "
+          "The closest paragraphs are offered below.",
+}
+_ABSTAIN_TEXT_LIBRARY = {
+    "fr": "Les rapports consultés ne le disent pas : aucun de leurs paragraphes ne répond à cette question. "
+          "Les paragraphes les plus proches sont proposés ci-dessous.",
+    "en": "The reports searched do not say: none of their paragraphs answers this question. "
           "The closest paragraphs are offered below.",
 }
 _VAGUE_TEXT = {
@@ -39,7 +49,13 @@ _VAGUE_TEXT = {
           "(for example \"What does paragraph 46 say?\"). Some paragraphs are offered below.",
 }
 _HELD_BONUS = 0.05  # see _score_sentences
-_LEAD = {"fr": "Selon le rapport :", "en": "The report says (in French):"}
+# What an answer opens with: (one report, several) by the question's language; then the language
+# of what is quoted when it is not the question's and is one language.
+_LEAD = {"fr": ("Selon le rapport", "Selon les rapports"), "en": ("The report says", "The reports say")}
+_LANGUAGE_NOTE = {"fr": {"fr": "en français", "en": "en anglais", "es": "en espagnol", "ru": "en russe",
+                         "ar": "en arabe", "zh": "en chinois"},
+                  "en": {"fr": "in French", "en": "in English", "es": "in Spanish", "ru": "in Russian",
+                         "ar": "in Arabic", "zh": "in Chinese"}}
 
 
 @dataclass
@@ -53,8 +69,10 @@ class _Candidate:
 
 
 def answer(question: str, settings: Settings | None = None, history: list[str] | None = None,
-           on_token: Callable[[str], None] | None = None, **overrides) -> Answer:
-    """Answer ``question`` from the report, citing paragraph numbers.
+           on_token: Callable[[str], None] | None = None, documents: list[str] | None = None,
+           **overrides) -> Answer:
+    """Answer ``question`` from the library (or from ``documents``, a list of document ids such as
+    ``["S/2025/303"]``; None or empty: every document), citing document and paragraph.
 
     ``overrides`` are settings fields (``k=8``, ``llm="openai:…"``). ``history`` holds the
     conversation's earlier questions, oldest first: a follow-up such as "et en 2018 ?" is rewritten
@@ -62,16 +80,20 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     ``on_token`` receives the tokens as they are generated (before verification). Raises
     ``ValueError`` (``validation.InvalidInput``) for an empty, over-long or non-text question, a
     history that is not a list of such questions, and a setting of the wrong type or range or an
-    unknown name (see ``validation.py``). Returns an ``Answer`` whose ``citations`` are the
-    paragraph numbers cited in ``text``, in order, and whose ``abstained`` is true when the report
-    does not answer (or has no paragraph or section the question names).
+    unknown name, or a document the library does not hold (see ``validation.py``). Returns an
+    ``Answer`` whose ``citations`` are the ``Citation(document, paragraph)`` it quotes, in order,
+    and whose ``abstained`` is true when the documents do not answer (or the one searched has no
+    paragraph or section the question names). The text cites "(§12)" when one document is
+    searched (the library holds one, or ``documents`` names one, or the question names one by its
+    symbol), else "(S/2025/303 §12)".
     """
     started = time.perf_counter()
     # Checked before anything loads, the question's length before a follow-up is merged with
     # the question before it (the merged text is longer than either and is nobody's typing).
     question, previous, settings = check_request(question, settings, history, overrides, on_token)
-    retriever = get_retriever(settings)
+    check_documents(documents)
     standalone = standalone_question(question, previous)
+    retriever = get_retriever(settings, documents).for_question(standalone)
     found = retriever.search(standalone)
     retrieved = time.perf_counter()
     language = detect_language(found.question)
@@ -93,21 +115,24 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
 
 
 def _compose(retriever: Retriever, found: Retrieval, language: str, settings: Settings) -> Answer:
-    if missing := missing_part(found.question, retriever.index.units):  # "§200", "section IX.Z"
-        return _abstention(found, missing_text(missing, retriever.index.units, language), language)
-    if found.ref.paragraphs or found.ref.heading:
-        direct = _direct_answer(found, language)
-        if direct is not None:
-            return direct
+    languages = {doc: r.language for doc, r in retriever.index.reports.items()}
+    if found.single_document:
+        if missing := missing_part(found.question, retriever.index.units):  # "§200", "section IX.Z"
+            return _abstention(found, missing_text(missing, retriever.index.units, language), language)
+        if found.ref.paragraphs or found.ref.heading:
+            direct = _direct_answer(found, language, languages)
+            if direct is not None:
+                return direct
     topic = topic_terms(found.question)
     if not topic:  # "Qui ?", "§", "What happened?": nothing to look for
         return _abstention(found, _VAGUE_TEXT[language], language)
     candidates = _score_sentences(retriever, found, settings)
     if not candidates or should_abstain(retriever, found, topic):
-        return _abstention(found, _ABSTAIN_TEXT[language], language)
+        texts = _ABSTAIN_TEXT if found.single_document else _ABSTAIN_TEXT_LIBRARY
+        return _abstention(found, texts[language], language)
     chosen = _choose(candidates, found.question, retriever, found, settings)
-    quotes = [Quote(c.passage.paragraph, c.sentence) for c in chosen]
-    return _quoted_answer(found, language, quotes, mode="extractive")
+    quotes = [Quote(c.passage.paragraph, c.sentence, c.passage.document) for c in chosen]
+    return _quoted_answer(found, language, quotes, "extractive", languages)
 
 
 def _abstention(found: Retrieval, text: str, language: str) -> Answer:
@@ -116,31 +141,43 @@ def _abstention(found: Retrieval, text: str, language: str) -> Answer:
                   language=language, mode="extractive")
 
 
-def _quoted_answer(found: Retrieval, language: str, quotes: list[Quote], mode: str,
+def citation_mark(citations: list[Citation], single_document: str | None) -> str:
+    """ "(§12)" (one document searched), "(S/2025/303 §12)", "(§12, §55)"."""
+    return "(" + ", ".join(f"§{c.paragraph}" if single_document else c.label for c in citations) + ")"
+
+
+def lead(language: str, quoted: list[str], languages: dict[str, str]) -> str:
+    """The words before the quotes: "Selon le rapport :", "The reports say (in French):"…
+    ``quoted``: the documents quoted, in order."""
+    docs = list(dict.fromkeys(quoted))
+    several = len(docs) > 1
+    text = _LEAD[language][several]
+    spoken = {languages.get(d) or "fr" for d in docs}
+    if len(spoken) == 1 and (other := spoken.pop()) != language:
+        text += f" ({_LANGUAGE_NOTE[language].get(other, other)})"
+    return text + (" :" if language == "fr" else ":")
+
+
+def _quoted_answer(found: Retrieval, language: str, quotes: list[Quote], mode: str, languages: dict[str, str],
                    preface: str | None = None) -> Answer:
-    lines = [preface or _LEAD[language]]
-    lines += [f"« {q.sentence} » (§{q.paragraph})" for q in quotes]
-    text = "\n".join(lines)
-    return Answer(question=found.question, text=text, citations=citations_in(text), passages=found.passages,
-                  abstained=False, language=language, mode=mode, quotes=quotes)
+    lines = [preface or lead(language, [q.document for q in quotes], languages)]
+    lines += [f"« {q.sentence} » {citation_mark([q.citation], found.single_document)}" for q in quotes]
+    return Answer(question=found.question, text="\n".join(lines), citations=citations_of(quotes),
+                  passages=found.passages, abstained=False, language=language, mode=mode, quotes=quotes)
 
 
-def citations_in(text: str) -> list[int]:
-    """Paragraph numbers cited in ``text`` ("§20"), in order of first appearance, no duplicates."""
-    seen: list[int] = []
-    for n in CITATION.findall(text):
-        if int(n) not in seen:
-            seen.append(int(n))
-    return seen
+def citations_of(quotes: list[Quote]) -> list[Citation]:
+    """The quoted paragraphs, in order of first appearance, no duplicates."""
+    return list(dict.fromkeys(q.citation for q in quotes))
 
 
-def _direct_answer(found: Retrieval, language: str) -> Answer | None:
+def _direct_answer(found: Retrieval, language: str, languages: dict[str, str]) -> Answer | None:
     """A question naming paragraphs gets them whole; one naming a section gets its outline."""
     direct = [p for p in found.passages if p.found_by == "direct"]
     named = [p for p in direct if p.paragraph in found.ref.paragraphs]
     if named:
-        quotes = [Quote(p.paragraph, p.text) for p in named]
-        return _quoted_answer(found, language, quotes, mode="direct")
+        quotes = [Quote(p.paragraph, p.text, p.document) for p in named]
+        return _quoted_answer(found, language, quotes, "direct", languages)
     heading = next((p for p in direct if p.kind == "heading"), None)
     members = [p for p in direct if p.kind == "paragraph"]
     if heading is None or not members:
@@ -149,12 +186,14 @@ def _direct_answer(found: Retrieval, language: str) -> Answer | None:
     numbers_ = sorted(p.paragraph for p in members)
     first, last = (span.group(1), span.group(2)) if span else (numbers_[0], numbers_[-1])
     path = " > ".join(heading.section)
+    spoken = languages.get(heading.document) or "fr"
+    note = f" ({_LANGUAGE_NOTE[language].get(spoken, spoken)})" if spoken != language else ""
     preface = (f"La partie « {path} » couvre les paragraphes §{first} à §{last}. Ses paragraphes les plus "
-               "pertinents disent :" if language == "fr" else
+               f"pertinents disent{note} :" if language == "fr" else
                f"The part « {path} » covers paragraphs §{first} to §{last}. Its most relevant paragraphs "
-               "say (in French):")
-    quotes = [Quote(p.paragraph, sentences(p.text)[0]) for p in members[:3]]
-    return _quoted_answer(found, language, quotes, mode="direct", preface=preface)
+               f"say{note}:")
+    quotes = [Quote(p.paragraph, sentences(p.text)[0], p.document) for p in members[:3]]
+    return _quoted_answer(found, language, quotes, "direct", languages, preface=preface)
 
 
 def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings, question: str | None = None,
@@ -210,13 +249,13 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
         chosen = []
         vectors = retriever.index.embedder.embed_queries(parts)
         for i, (part, vector) in enumerate(zip(parts, vectors, strict=True)):
-            used = {c.passage.paragraph for c in chosen}
+            used = {c.passage.citation for c in chosen}
             others = [v for j, v in enumerate(vectors) if j != i]
             # Each part gets the sentence that answers it specifically: a sentence as close to
             # the other parts (a general statement about all of them) is worth less.
             ranked = sorted(_score_sentences(retriever, found, settings, part, vector), key=lambda c: -(
                 c.score - 0.5 * max(float(retriever.index.sentence_vectors[c.row] @ v) for v in others)))
-            best = next((c for c in ranked if c.passage.paragraph not in used), None)
+            best = next((c for c in ranked if c.passage.citation not in used), None)
             if best is not None:
                 chosen.append(best)
     # The best sentence may name the subject while the figure, date or place asked for stands in
@@ -224,27 +263,28 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
     for holds in asked_kinds(question):
         first = chosen[0]
         if not holds(first.sentence):
-            same = next((c for c in candidates if c.passage.paragraph == first.passage.paragraph
+            same = next((c for c in candidates if c.passage.citation == first.passage.citation
                          and c is not first and holds(c.sentence)), None)
             if same is not None and same not in chosen:
                 chosen.insert(1, same)
     # A sentence rarely says everything: the best paragraph's next-best sentence, when close.
     if len(parts) < 2 and settings.same_paragraph_margin > 0:
         first = chosen[0]
-        second = next((c for c in candidates if c.passage.paragraph == first.passage.paragraph
+        second = next((c for c in candidates if c.passage.citation == first.passage.citation
                        and c is not first and c not in chosen), None)
         if second is not None and second.score >= first.score - settings.same_paragraph_margin:
             chosen.append(second)
     for c in candidates[1:]:
         if len(chosen) >= settings.max_quotes:
             break
-        if c.score >= candidates[0].score - settings.runner_up_margin and c.passage.paragraph not in {
-                x.passage.paragraph for x in chosen}:
+        if c.score >= candidates[0].score - settings.runner_up_margin and c.passage.citation not in {
+                x.passage.citation for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]
 
 
 def numbers_outside_citations(text: str) -> str:
-    """The answer without its citation marks, for checking the numbers it states."""
-    return CITATION.sub(" ", text)
+    """The answer without its citation marks ("(§12)", "(S/2025/303 §12)"), for checking the
+    numbers it states."""
+    return CITATION_MARK.sub(" ", text)
 

@@ -37,8 +37,8 @@ import assistant
 a = assistant.answer("Combien d'États sont parties à la Convention contre la corruption ?")
 took = time.perf_counter() - t0
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-print(json.dumps({"cold_start_s": took, "citations": a.citations, "peak_rss_mb": int(status["VmHWM"].split()[0]) / 1024,
-                  "torch": "torch" in sys.modules}))
+print(json.dumps({"cold_start_s": took, "citations": [c.label for c in a.citations],
+                  "peak_rss_mb": int(status["VmHWM"].split()[0]) / 1024, "torch": "torch" in sys.modules}))
 """
 
 
@@ -82,14 +82,14 @@ def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = T
     from .embedder import Embedder, get_embedder, resolve_model
     from .evaluate import load_questions
     from .index import build_index, build_units, ensure_index, unit_sentences
-    from .report import load_report
+    from .library import library_reports
     from .retrieval import retrieve
     from .text import search_text
 
     print(f"load average at start: {_load()} (2 cores)", flush=True)
     ensure_index(settings)  # the worktree's own index, current (the load test's server uses it)
     questions = [q.question for q in load_questions()][:limit]
-    units = build_units(load_report(settings=settings))
+    units = [u for report in library_reports(settings).values() for u in build_units(report)]
     passages = [u.embed_text for u in units] + [search_text(s) for _, s in unit_sentences(units)]
     tmp = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     per = {e: settings.replace(encoder=e, index_dir=tmp / e) for e in ENCODERS}

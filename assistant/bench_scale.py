@@ -37,9 +37,9 @@ def real_texts(settings: Settings, perturbed: int = 8000, seed: int = 7) -> list
     """The report's units and sentences, the UN Parallel Corpus sentences (when present), and
     ``perturbed`` lightly changed copies, as passages."""
     from .index import build_units, unit_sentences
-    from .report import load_report
+    from .library import library_reports
 
-    units = build_units(load_report(settings=settings))
+    units = [u for report in library_reports(settings).values() for u in build_units(report)]
     texts = [u.embed_text for u in units] + [s for _, s in unit_sentences(units)]
     folder = Path(settings.unpc_dir)
     for name in ("UNv1.0.testset.en", "UNv1.0.testset.fr", "UNv1.0.devset.en", "UNv1.0.devset.fr"):

@@ -1,4 +1,5 @@
-"""The ``assistant`` command: ``model``, ``index``, ``ask``, ``serve``, ``eval``, ``bench``."""
+"""The ``assistant`` command: ``add``, ``list``, ``remove``, ``ask``, ``serve``, ``index``, ``model``,
+``eval``, ``bench``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import logging
 import sys
 import textwrap
+import time
 
 from .settings import Settings
 
@@ -34,33 +36,84 @@ def cmd_index(args, settings: Settings) -> int:
     else:
         index = ensure_index(settings, progress=_progress(), keep_unsaved=False)
     m = index.manifest
-    print(f"index: {settings.index_dir} — {m['units']} units, dimension {m['dimension']}, "
-          f"model {m['model_id']} ({m['model_sha256'][:12]}), corpus {m['corpus_sha256'][:12]}")
+    documents = len(m["documents"])
+    print(f"index: {settings.index_dir} — {documents} document{'s' if documents != 1 else ''}, {m['units']} units, "
+          f"dimension {m['dimension']}, model {m['model_id']} ({m['model_sha256'][:12]}), {m['index_type']} search")
     return 0
 
 
 def cmd_ask(args, settings: Settings) -> int:
     from .answering import answer
-    from .report import load_report
+    from .library import library_reports
 
-    result = answer(args.question, settings, **({"k": args.k} if args.k is not None else {}))  # --k 0 is refused
+    result = answer(args.question, settings, documents=args.document or None,
+                    **({"k": args.k} if args.k is not None else {}))  # --k 0 is refused
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
     print(result.text)
     print()
+    # Labels as the text writes them: with their document when several were searched.
+    several = any(c.label in result.text for c in result.citations) or len({p.document for p in result.passages}) > 1
     if result.abstained:
         print("See also:" if result.language == "en" else "Voir aussi :")
         for p in result.passages[:3]:
-            print(f"  {p.label} — {' > '.join(p.section)}")
+            shown = f"{p.document} {p.label}" if several else p.label
+            print(f"  {shown} — {' > '.join(p.section)}")
         return 0
-    print(("Citations: " if result.language == "en" else "Citations : ") +
-          ", ".join(f"§{n}" for n in result.citations))
-    report = load_report(settings=settings)
-    for n in result.citations:
-        p = report.paragraph(n)
-        print(f"\n§{n} — {' > '.join(p.section)}")
+    labels = [c.label if several else f"§{c.paragraph}" for c in result.citations]
+    print(("Citations: " if result.language == "en" else "Citations : ") + ", ".join(labels))
+    reports = library_reports(settings)
+    for label, c in zip(labels, result.citations, strict=True):
+        p = reports[c.document].paragraph(c.paragraph)
+        print(f"\n{label} — {' > '.join(p.section)}")
         print(textwrap.fill(p.text, width=100, initial_indent="  ", subsequent_indent="  "))
+    return 0
+
+
+def cmd_add(args, settings: Settings) -> int:
+    from .library import add_report
+
+    failed = 0
+    for path in args.paths:
+        started = time.perf_counter()
+        try:
+            report = add_report(path, settings)
+        except (ValueError, FileNotFoundError) as exc:  # unreadable, or already there: the library unchanged
+            print(f"error: {path}: {exc}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        title = report.title if len(report.title) <= 70 else report.title[:69] + "…"
+        print(f"added {report.doc_id} — {title} ({report.language or '?'}, {len(report.paragraphs)} paragraphs) "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+    return 2 if failed else 0
+
+
+def cmd_list(args, settings: Settings) -> int:
+    from .index import cached_parse
+    from .library import read_corpus
+
+    documents, left_out = read_corpus(settings, cached_parse(settings))
+    if not documents:
+        print(f"the library in {settings.corpus_dir} is empty: add a report with `assistant add FILE`")
+    rows = [(r.doc_id, r.language or "?", str(len(r.paragraphs)), r.title, cf.path.name) for cf, r in documents]
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(("document", "lang", "§"))]
+    if rows:
+        print(f"{'document':<{widths[0]}}  {'lang':<{widths[1]}}  {'§':>{widths[2]}}  title (file)")
+    for doc, lang, paragraphs, title, name in rows:
+        title = title if len(title) <= 80 else title[:79] + "…"
+        print(f"{doc:<{widths[0]}}  {lang:<{widths[1]}}  {paragraphs:>{widths[2]}}  {title} ({name})")
+    for x in left_out:
+        print(f"left out: {x.file}: {x.reason}")
+    return 0
+
+
+def cmd_remove(args, settings: Settings) -> int:
+    from .library import remove_report
+
+    for document in args.documents:
+        report = remove_report(document, settings)
+        print(f"removed {report.doc_id} ({report.source})", flush=True)
     return 0
 
 
@@ -84,9 +137,9 @@ def cmd_eval(args, settings: Settings) -> int:
         print(tuning.table(results))
         return 0
     if args.overlap:
-        from .report import load_report
+        from .library import library_reports
 
-        print(eval_report.overlap_table(evaluate.load_questions(args.questions), load_report(settings=settings)))
+        print(eval_report.overlap_table(evaluate.load_questions(args.questions), library_reports(settings)))
         return 0
     run = evaluate.run(split=args.split, path=args.questions, settings=settings,
                        baselines=not args.no_baselines, progress=_progress(), limit=args.limit)
@@ -130,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("add", help="add reports (PDF, markdown, text) to the library and index them")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.set_defaults(func=cmd_add)
+    sub.add_parser("list", help="the library's documents: symbol, language, paragraphs, title").set_defaults(
+        func=cmd_list)
+    p = sub.add_parser("remove", help="remove documents from the library (by symbol or file name)")
+    p.add_argument("documents", nargs="+", metavar="SYMBOL")
+    p.set_defaults(func=cmd_remove)
     sub.add_parser("model", help="convert/locate the embedding model (offline)").set_defaults(func=cmd_model)
     p = sub.add_parser("index", help="build the index if missing or stale")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is current")
@@ -138,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
     p.add_argument("--k", type=int, help="passages to retrieve")
+    p.add_argument("--document", action="append", metavar="SYMBOL",
+                   help="search this document only (repeat for several; default: the whole library)")
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("serve", help="serve the Gradio chat")
     p.add_argument("--host")

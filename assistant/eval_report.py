@@ -12,7 +12,8 @@ from .files import atomic_write
 
 RETRIEVAL = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 ANSWERS = ("citation_precision", "citation_recall", "fact_coverage", "abstained_unanswerable",
-           "abstained_answerable", "number_violations", "errors", "latency_p50_ms", "latency_p95_ms")
+           "abstained_answerable", "right_document", "number_violations", "errors", "latency_p50_ms",
+           "latency_p95_ms")
 
 
 def _fmt(value) -> str:

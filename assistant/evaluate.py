@@ -7,6 +7,10 @@ Definitions (also printed in every report):
   Hit@k: a gold paragraph among the top k units. Recall@5: gold paragraphs among the top 5, over
   min(gold paragraphs, 5) (a section question has up to 13 gold). MRR@10 and nDCG@10 (binary
   gains) over the top 10; a paragraph counts once.
+- A question's gold paragraphs are paragraphs of its ``document`` (the file's questions without
+  one are about the seed report, ``QUESTIONS_DOCUMENT``); a paragraph of another document with the
+  same number is no hit.
+- Right document: an answered question whose first citation is of its document.
 - Citation precision: cited paragraphs that are gold or contain a key fact, over all cited.
   Citation recall: for a multi-paragraph question, the share of its gold paragraphs cited; for
   any other, 1 if a gold paragraph is cited (their gold lists alternatives).
@@ -33,17 +37,22 @@ from pathlib import Path
 from .answering import answer, numbers_outside_citations
 from .conversation import standalone_question
 from .records import Answer, Report
-from .report import load_report
 from .retrieval import get_retriever
 from .settings import ROOT, Settings
 from .text import fold, numbers
 
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
+#: Questions on the ten sample reports (tests/fixtures/un-samples), each naming its document.
+QUESTIONS_SAMPLES = ROOT / "evals" / "questions_samples.jsonl"
+#: The document the questions of a file without a "document" field are about: the seed report,
+#: which ``evals/questions.jsonl`` was written for.
+QUESTIONS_DOCUMENT = "unodc-crime-prevention-report-2020"
 RESULTS = ROOT / "evals" / "results"
 FLOORS = ROOT / "evals" / "floors.json"
 # "reworded" is a type of the questions written before 2026-12 (a question worded unlike the
-# report); later questions carry it as a style, beside their type.
-TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable")
+# report); later questions carry it as a style, beside their type. "fact" and "date" are types of
+# the questions on the sample reports (evals/questions_samples.jsonl).
+TYPES = ("number", "name", "descriptive", "reworded", "multi", "section", "unanswerable", "fact", "date")
 STYLES = ("reworded", "sloppy", "followup")
 LANGS = ("fr", "en")
 SPLITS = ("dev", "test")
@@ -75,10 +84,17 @@ class Question:
     near: tuple[int, ...] = ()
     #: Who wrote it and how ("authored" while reading the report, "blind-…" from its meaning only).
     source: str = "authored"
+    #: The document (id) it is about, as the file gives it ("" in the seed's file).
+    document: str = ""
 
     @property
     def answerable(self) -> bool:
         return self.type != "unanswerable"
+
+    @property
+    def gold_document(self) -> str:
+        """The document its gold and near paragraphs belong to."""
+        return self.document or QUESTIONS_DOCUMENT
 
     @property
     def anchor(self) -> int | None:
@@ -99,7 +115,10 @@ class Question:
 
     @property
     def _anchor_key(self) -> str:
-        return str(self.anchor) if self.anchor is not None else self.id
+        if self.anchor is None:
+            return self.id
+        # The seed's questions name no document: their keys (and so their splits) stay as drawn.
+        return f"{self.document}#{self.anchor}" if self.document else str(self.anchor)
 
 
 def _draw(key: str, buckets: int) -> int:
@@ -123,7 +142,8 @@ def load_questions(path: Path = QUESTIONS, split: str | None = None) -> list[Que
                          question=row["question"], gold=tuple(int(g) for g in row["gold"]),
                          answer=row.get("answer", ""), key_facts=tuple(row.get("key_facts", [])),
                          style=tuple(row.get("style", ())), history=tuple(row.get("history", ())),
-                         near=tuple(int(n) for n in row.get("near", ())), source=row.get("source", "authored"))
+                         near=tuple(int(n) for n in row.get("near", ())), source=row.get("source", "authored"),
+                         document=str(row.get("document") or ""))
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{path}:{n}: not valid JSON ({exc.msg})") from exc
         except (KeyError, TypeError, ValueError) as exc:
@@ -163,12 +183,26 @@ def _contains_fact(text: str, fact: str) -> bool:
     return fold(fact) in fold(text)
 
 
-def check_questions(questions: list[Question], report: Report) -> list[str]:
-    """Problems with the references themselves: gold paragraphs that do not exist, key facts that
-    stand in none of the gold paragraphs (or their section headings)."""
+Library = dict[str, Report]
+
+
+def as_library(reports: Library | Report) -> Library:
+    """doc id -> Report; a lone Report is a library of one."""
+    return {reports.doc_id: reports} if isinstance(reports, Report) else reports
+
+
+def check_questions(questions: list[Question], reports: Library | Report) -> list[str]:
+    """Problems with the references themselves: documents the library does not hold, gold
+    paragraphs that do not exist, key facts that stand in none of the gold paragraphs (or their
+    section headings)."""
     problems = []
-    numbers_ = {p.number for p in report.paragraphs}
+    library = as_library(reports)
     for q in questions:
+        report = library.get(q.gold_document)
+        if report is None:
+            problems.append(f"{q.id}: document {q.gold_document} is not in the library")
+            continue
+        numbers_ = {p.number for p in report.paragraphs}
         missing = [g for g in q.gold if g not in numbers_]
         if missing:
             problems.append(f"{q.id}: gold paragraphs {missing} do not exist")
@@ -201,9 +235,10 @@ def content_overlap(question: str, gold_texts: list[str]) -> float:
     return round(len(asked & held) / len(asked), 4)
 
 
-def question_overlap(q: Question, report: Report) -> float:
+def question_overlap(q: Question, reports: Library | Report) -> float:
     """``content_overlap`` of a question with its gold paragraphs (NaN when unanswerable)."""
-    if not q.gold:
+    report = as_library(reports).get(q.gold_document)
+    if not q.gold or report is None:
         return math.nan
     return content_overlap(q.question, [report.paragraph(g).text for g in q.gold
                                         if any(p.number == g for p in report.paragraphs)])
@@ -220,7 +255,7 @@ class QuestionResult:
     id: str
     lang: str
     type: str
-    ranked: list[int]  # paragraphs in the top 10 units, best first (None slots dropped)
+    ranked: list[int]  # its document's paragraphs in the top 10 units, best first (None slots dropped)
     ranked_units: int
     hit1: float
     hit5: float
@@ -228,7 +263,7 @@ class QuestionResult:
     mrr10: float
     ndcg10: float
     # answer metrics (None for retrieval-only baselines)
-    cited: list[int] | None = None
+    cited: list[str] | None = None  # citation labels, "S/2025/303 §12"
     citation_precision: float | None = None
     citation_recall: float | None = None
     fact_coverage: float | None = None
@@ -240,13 +275,19 @@ class QuestionResult:
     style: list[str] = field(default_factory=list)
     overlap: float | None = None
     fold: int | None = None
+    document: str = ""
+    #: 1.0 when the first citation is of the question's document (an answered question), else 0.0.
+    right_document: float | None = None
 
 
-def _rank_metrics(q: Question, units: list, report: Report) -> dict:
+def _rank_metrics(q: Question, units: list, reports: Library | Report) -> dict:
     gold = set(q.gold)
+    document = q.gold_document
+    report = as_library(reports)[document]
     sections = {report.paragraph(g).section for g in gold}
-    # For a question about a section, the section's heading unit is a right answer too.
-    ranked = [p.paragraph if p.paragraph is not None or q.type != "section" else
+    # For a question about a section, the section's heading unit is a right answer too. A unit of
+    # another document takes a slot and is never a hit.
+    ranked = [None if p.document != document else p.paragraph if p.paragraph is not None or q.type != "section" else
               (min(gold) if all(s[:len(p.section)] == p.section for s in sections) else None)
               for p in units[:10]]
     ranked = [r if r not in ranked[:i] else None for i, r in enumerate(ranked)]  # a paragraph counts once
@@ -263,30 +304,39 @@ def _rank_metrics(q: Question, units: list, report: Report) -> dict:
             "ndcg10": dcg / ideal}
 
 
-def _answer_metrics(q: Question, a: Answer, report: Report) -> dict:
+def _answer_metrics(q: Question, a: Answer, reports: Library | Report) -> dict:
+    library = as_library(reports)
     cited = a.citations
     gold = set(q.gold)
-    def supports(n: int) -> bool:
-        return n in gold or any(_contains_fact(report.paragraph(n).text, f) for f in q.key_facts)
-    existing = {p.number for p in report.paragraphs}
-    valid = [n for n in cited if n in existing]
-    precision = (sum(supports(n) for n in valid) / len(cited)) if cited else math.nan
+    document = q.gold_document
+
+    def text_of(c) -> str:
+        return library[c.document].paragraph(c.paragraph).text
+
+    def supports(c) -> bool:
+        return (c.document == document and c.paragraph in gold) or any(_contains_fact(text_of(c), f)
+                                                                       for f in q.key_facts)
+    valid = [c for c in cited if c.document in library
+             and any(p.number == c.paragraph for p in library[c.document].paragraphs)]
+    precision = (sum(supports(c) for c in valid) / len(cited)) if cited else math.nan
+    in_document = {c.paragraph for c in cited if c.document == document}
     if not q.answerable:
         recall = math.nan
     elif q.type == "multi":
-        recall = len(gold & set(cited)) / len(gold)
+        recall = len(gold & in_document) / len(gold)
     else:
-        recall = float(bool(gold & set(cited)))
+        recall = float(bool(gold & in_document))
     coverage = (sum(_contains_fact(a.text, f) for f in q.key_facts) / len(q.key_facts)
                 if q.answerable and q.key_facts else math.nan)
     if a.abstained and q.answerable and q.key_facts:
         coverage = 0.0
-    cited_text = " ".join(report.paragraph(n).text for n in valid)
-    allowed = set(numbers(cited_text))
+    # Numbers are checked against the paragraphs cited, each of its own document.
+    allowed = set(numbers(" ".join(text_of(c) for c in valid)))
     violations = [n for n in numbers(numbers_outside_citations(a.text)) if n not in allowed]
-    return {"cited": cited, "citation_precision": precision, "citation_recall": recall,
+    right = float(cited[0].document == document) if q.answerable and cited else None
+    return {"cited": [c.label for c in cited], "citation_precision": precision, "citation_recall": recall,
             "fact_coverage": coverage, "abstained": a.abstained, "number_violations": violations,
-            "text": a.text}
+            "text": a.text, "right_document": right}
 
 
 def _mean(values) -> float:
@@ -310,6 +360,7 @@ def summarise(results: list[QuestionResult], questions: list[Question]) -> dict:
                 "fact_coverage": _mean(r.fact_coverage for r in answerable),
                 "abstained_unanswerable": _mean(float(bool(r.abstained)) for r in unanswerable),
                 "abstained_answerable": _mean(float(bool(r.abstained)) for r in answerable),
+                "right_document": _mean(r.right_document for r in answerable),
                 "number_violations": sum(len(r.number_violations) for r in rs),
                 "errors": sum(r.error is not None for r in rs),
                 "latency_p50_ms": round(1000 * _percentile(latencies, 50), 1) if latencies else math.nan,
@@ -327,6 +378,10 @@ def summarise(results: list[QuestionResult], questions: list[Question]) -> dict:
         rs = [r for r in results if style in r.style]
         if rs:
             summary[f"style:{style}"] = block(rs)
+    documents = sorted({r.document for r in results})
+    if len(documents) > 1:
+        for document in documents:
+            summary[f"document:{document}"] = block([r for r in results if r.document == document])
     for band in ("low", "high"):
         for lang in (None, *LANGS):
             rs = [r for r in results if overlap_band(r.overlap) == band and lang in (None, r.lang)]
@@ -345,8 +400,12 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
 
 def evaluate_system(questions: list[Question], settings: Settings, with_answers: bool,
                     progress: bool = False) -> list[QuestionResult]:
-    report = load_report(settings=settings)
     retriever = get_retriever(settings)
+    reports = retriever.index.reports
+    missing = sorted({q.gold_document for q in questions} - set(reports))
+    if missing:
+        raise ValueError(f"the questions are about {', '.join(missing)}, which the library in {settings.corpus_dir} "
+                         f"does not hold (it holds: {', '.join(reports) or 'nothing'}); set ASSISTANT_CORPUS_DIR")
     try:  # warm-up: first-call costs are not latency; a failure here is counted below
         answer(questions[0].question, settings)
     except Exception:
@@ -359,9 +418,11 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
     for q in iterator:
         try:
             # A follow-up is retrieved as answer() reads it: made standalone from its history.
-            units = retriever.retrieve(standalone_question(q.question, list(q.history)), k=10)
-            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, report),
-                                    style=list(q.style), overlap=question_overlap(q, report), fold=q.fold)
+            standalone = standalone_question(q.question, list(q.history))
+            units = retriever.for_question(standalone).retrieve(standalone, k=10)
+            result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, reports),
+                                    style=list(q.style), overlap=question_overlap(q, reports), fold=q.fold,
+                                    document=q.gold_document)
         except Exception as exc:  # a failing question is a result, not a crash of the run
             results.append(_failure(q, exc))
             continue
@@ -370,7 +431,7 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
                 started = time.perf_counter()
                 a = answer(q.question, settings, history=list(q.history))
                 result.latency = time.perf_counter() - started
-                for key, value in _answer_metrics(q, a, report).items():
+                for key, value in _answer_metrics(q, a, reports).items():
                     setattr(result, key, value)
             except Exception as exc:
                 results.append(_failure(q, exc, result))
@@ -382,7 +443,7 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
 def _failure(q: Question, exc: Exception, partial: QuestionResult | None = None) -> QuestionResult:
     r = partial or QuestionResult(id=q.id, lang=q.lang, type=q.type, ranked=[], ranked_units=0, hit1=0.0,
                                   hit5=0.0, recall5=0.0, mrr10=0.0, ndcg10=0.0, style=list(q.style),
-                                  fold=q.fold)
+                                  fold=q.fold, document=q.gold_document)
     r.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     r.cited, r.abstained, r.text = [], False, ""
     r.citation_precision = 0.0

@@ -15,10 +15,11 @@ every shape, and setting overrides of every type. Most calls are questions that 
 so that retrieval and the answer composer are exercised, not only the checks at the door.
 
 The properties of every call: it returns an ``Answer`` or raises ``ValueError`` (nothing else);
-the citations are paragraphs of the report, are the ``§N`` of the text, in order, and were
-retrieved; every quote is a verbatim sentence (or, for a paragraph asked for by number, the whole
-text) of the paragraph it cites, and stands in the text; an answer that abstains cites nothing
-and one that does not cites something; the same call gives the same answer.
+the citations are paragraphs of the library's documents, are the quoted paragraphs in order, and
+were retrieved; every quote is a verbatim sentence (or, for a paragraph asked for by number, the
+whole text) of the paragraph it cites, and stands in the text with its citation mark; an answer
+that abstains cites nothing and one that does not cites something; the same call gives the same
+answer.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from .records import Answer, Report
+from .records import Answer, Citation, Report
 from .validation import SETTING_KINDS
 
 DEFAULT_SEED = 16  # the issue's number; any fixed seed makes a run reproducible
@@ -238,46 +239,53 @@ def calls(draw) -> Call:
 # --- the properties ------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _report() -> Report:
-    from .report import load_report
+def _library() -> dict[str, Report]:
+    from .library import library_reports
 
-    return load_report()
+    return library_reports()
 
 
 def check_answer(result: Answer, k: int | None = None) -> list[str]:
-    """The properties every Answer must have; an empty list when it has them all."""
-    from .answering import citations_in
+    """The properties every Answer must have (the whole library searched); an empty list when it
+    has them all."""
+    from .answering import citation_mark, citations_of
     from .text import sentences
 
-    report = _report()
-    numbers = {p.number for p in report.paragraphs}
+    reports = _library()
+    single = next(iter(reports)) if len(reports) == 1 else None
+    existing = {Citation(doc, p.number) for doc, r in reports.items() for p in r.paragraphs}
     problems = []
     if not isinstance(result, Answer):
         return [f"returned {type(result).__name__}, not an Answer"]
     if not result.text or not isinstance(result.text, str):
         problems.append("empty text")
-    if result.citations != citations_in(result.text):
-        problems.append(f"citations {result.citations} are not the text's {citations_in(result.text)}")
-    if not set(result.citations) <= numbers:
-        problems.append(f"cites paragraphs the report does not have: {sorted(set(result.citations) - numbers)}")
-    retrieved = {p.paragraph for p in result.passages}
-    # A section's outline also names its first and last paragraphs ("couvre les paragraphes §76
-    # à §82"), retrieved or not; every other citation is of a retrieved paragraph.
+    if result.mode != "generative" and result.citations != citations_of(result.quotes):
+        problems.append(f"citations {result.citations} are not the quoted paragraphs {citations_of(result.quotes)}")
+    if result.citations != list(dict.fromkeys(result.citations)):
+        problems.append(f"citations repeat: {result.citations}")
+    if not set(result.citations) <= existing:
+        problems.append(f"cites paragraphs the library does not have: {sorted(set(result.citations) - existing)}")
+    retrieved = {p.citation for p in result.passages}
+    # A section's outline quotes its paragraphs, retrieved or not; every other citation is of a
+    # retrieved paragraph.
     if result.mode != "direct" and not set(result.citations) <= retrieved:
         problems.append(f"cites paragraphs that were not retrieved: {sorted(set(result.citations) - retrieved)}")
     if result.abstained and (result.citations or result.quotes):
         problems.append("abstained but cites or quotes")
     if not result.abstained and not result.citations:
         problems.append("answered without a citation")
+    for c in result.citations:
+        if citation_mark([c], single)[1:-1] not in result.text:
+            problems.append(f"{c.label} is not cited in the text")
     for quote in result.quotes:
-        if quote.paragraph not in numbers:
-            problems.append(f"quotes §{quote.paragraph}, which does not exist")
+        if quote.citation not in existing:
+            problems.append(f"quotes {quote.citation.label}, which does not exist")
             continue
-        text = report.paragraph(quote.paragraph).text
+        text = reports[quote.document].paragraph(quote.paragraph).text
         if quote.sentence not in sentences(text) and quote.sentence != text:
-            problems.append(f"quote is not a sentence of §{quote.paragraph}: {quote.sentence[:60]!r}")
-        if f"« {quote.sentence} » (§{quote.paragraph})" not in result.text:
-            problems.append(f"quote of §{quote.paragraph} is not in the text as quoted")
+            problems.append(f"quote is not a sentence of {quote.citation.label}: {quote.sentence[:60]!r}")
+        if f"« {quote.sentence} » {citation_mark([quote.citation], single)}" not in result.text:
+            problems.append(f"quote of {quote.citation.label} is not in the text as quoted")
     if k is not None and len(result.passages) > k:
         problems.append(f"{len(result.passages)} passages for k={k}")
     if result.language not in ("fr", "en"):

@@ -31,14 +31,12 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from .files import atomic_write
-from .records import Answer
+from .records import Answer, Citation
 from .retrieval import Retrieval
 from .settings import Settings
 from .text import numbers, sentences
 
 NOT_IN_REPORT = {"fr": "Le rapport ne le dit pas.", "en": "The report does not say."}
-_CITATION = re.compile(r"\(?§\s?(\d{1,3})(?:\s*,\s*§?\s?(\d{1,3}))*\)?")
-_ALL_CITED = re.compile(r"§\s?(\d{1,3})")
 
 SYSTEM_PROMPT = "You are a precise assistant that cites its sources."
 
@@ -50,7 +48,7 @@ USER_PROMPT = """Paragraphs:
 
 Question: {question}
 Answer the question from the paragraphs above in one sentence{in_language}, and end the sentence \
-with the paragraph number in parentheses, like (§{first}). If the paragraphs do not contain the \
+with the paragraph number in parentheses, like ({first}). If the paragraphs do not contain the \
 answer, say "{not_in_report}"."""
 
 
@@ -162,62 +160,89 @@ def prompt(found: Retrieval, language: str, paragraphs: int = 3) -> list[BaseMes
     """The best ``paragraphs`` retrieved paragraphs, the question, then the rules (three
     paragraphs keep an answer from a 0.5B model on 2 cores near 5-10 s)."""
     chosen = [p for p in found.passages if p.paragraph is not None][:paragraphs]
-    context = "\n".join(f"§{p.paragraph}: {p.text}" for p in chosen)
+    # Several documents: each paragraph is named with its document, as the answer must cite it.
+    name = (lambda p: f"§{p.paragraph}") if found.single_document else (lambda p: p.citation.label)
+    context = "\n".join(f"{name(p)}: {p.text}" for p in chosen)
     return [SystemMessage(SYSTEM_PROMPT),
             HumanMessage(USER_PROMPT.format(context=context, question=found.question,
                                             in_language=" in English" if language == "en" else "",
-                                            first=chosen[0].paragraph if chosen else 1,
+                                            first=name(chosen[0]) if chosen else "§1",
                                             not_in_report=NOT_IN_REPORT[language]))]
 
 
-def _claim_words(sentence: str) -> str:
+def _marks(found: Retrieval) -> tuple[re.Pattern, re.Pattern]:
+    """(one citation: its document if written and its number; a whole citation mark). A document
+    is recognised only as one of the retrieved passages' ids, so no word before a "§" is taken
+    for one."""
+    docs = "|".join(re.escape(d) for d in sorted({p.document for p in found.passages if p.document},
+                                                 key=len, reverse=True))
+    doc = rf"(?:{docs})\s*" if docs else "(?!)"
+    one = re.compile(rf"({doc})?§\s?(\d{{1,4}})")
+    whole = re.compile(rf"\(?(?:{doc})?§\s?\d{{1,4}}(?:\s*,\s*(?:{doc})?§?\s?\d{{1,4}})*\)?")
+    return one, whole
+
+
+def _claim_words(sentence: str, whole: re.Pattern) -> str:
     """What a sentence says besides its citations and punctuation ("" for "(§47).")."""
-    return _CITATION.sub("", sentence).strip(" .!?;,")
+    return whole.sub("", sentence).strip(" .!?;,")
 
 
-def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], bool]:
-    """(verified text, warnings, abstained). See the module docstring for the rules."""
-    retrieved = {p.paragraph: p.text for p in found.passages if p.paragraph is not None}
+def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], bool, list[Citation]]:
+    """(verified text, warnings, abstained, the citations of the sentences kept). See the module
+    docstring for the rules. A "§N" without its document stands for the retrieved paragraph N
+    when only one retrieved paragraph has that number."""
+    from .answering import citation_mark
+
+    retrieved = {p.citation: p.text for p in found.passages if p.paragraph is not None}
+    by_number: dict[int, list[Citation]] = {}
+    for c in retrieved:
+        by_number.setdefault(c.paragraph, []).append(c)
     if NOT_IN_REPORT[language].rstrip(".").lower() in text.lower():
-        return NOT_IN_REPORT[language], [], True
-    kept, warnings = [], []
+        return NOT_IN_REPORT[language], [], True, []
+    one, whole = _marks(found)
+    kept, warnings, citations = [], [], []
     # "… le 16 décembre 2019. (§47)." splits into a claim and a lone citation: the citation
     # belongs to the claim before it.
     claims: list[str] = []
     for sentence in sentences(" ".join(text.split())):
-        if claims and not _claim_words(sentence):
+        if claims and not _claim_words(sentence, whole):
             claims[-1] = f"{claims[-1]} {sentence}"
         else:
             claims.append(sentence)
     for sentence in claims:
-        cited = [int(n) for n in _ALL_CITED.findall(sentence)]
-        invented = [n for n in cited if n not in retrieved]
+        cited, invented = [], []
+        for doc, n in one.findall(sentence):
+            written = Citation(doc.strip(), int(n)) if doc.strip() else None
+            options = [written] if written in retrieved else [] if written else by_number.get(int(n), [])
+            if len(options) == 1:
+                cited.append(options[0])
+            else:  # not retrieved, or "§N" of several retrieved documents
+                invented.append(written.label if written else f"§{n}")
         if invented:
             warnings.append(f"dropped citations to paragraphs not retrieved: {invented}")
-        cited = [n for n in cited if n in retrieved]
-        bare = re.sub(r"\s+([.!?;,])", r"\1", _CITATION.sub("", sentence)).strip()
-        if not _claim_words(sentence):  # citations alone (first of all), with no claim to carry
+        bare = re.sub(r"\s+([.!?;,])", r"\1", whole.sub("", sentence)).strip()
+        if not _claim_words(sentence, whole):  # citations alone (first of all), with no claim to carry
             continue
         if not cited:
             warnings.append(f"removed a sentence without a valid citation: {bare[:80]!r}")
             continue
-        allowed = set(numbers(" ".join(retrieved[n] for n in cited)))
+        cited = list(dict.fromkeys(cited))
+        allowed = set(numbers(" ".join(retrieved[c] for c in cited)))
         stray = [n for n in numbers(bare) if n not in allowed]
         if stray:
-            warnings.append(f"removed a sentence whose numbers {stray} are not in §{cited}: {bare[:80]!r}")
+            shown = [c.paragraph if found.single_document else c.label for c in cited]
+            warnings.append(f"removed a sentence whose numbers {stray} are not in §{shown}: {bare[:80]!r}")
             continue
-        marks = ", ".join(f"§{n}" for n in dict.fromkeys(cited))
         end = bare[-1] if bare[-1:] in ".!?" else "."
-        kept.append(f"{bare.rstrip('.!?')} ({marks}){end}")
-    return " ".join(kept), warnings, False
+        kept.append(f"{bare.rstrip('.!?')} {citation_mark(cited, found.single_document)}{end}")
+        citations += [c for c in cited if c not in citations]
+    return " ".join(kept), warnings, False, citations
 
 
 def generate_answer(found: Retrieval, language: str, settings: Settings, extractive: Answer,
                     on_token: Callable[[str], None] | None = None) -> Answer:
     """Generate, verify, and fall back to ``extractive`` (the extractive answer, which found one:
     ``answering.answer`` sends no question the report does not answer) if nothing holds."""
-    from .answering import citations_in
-
     model = chat_model(settings.llm, settings.threads)
     messages = prompt(found, language)
     if on_token is None:
@@ -228,7 +253,7 @@ def generate_answer(found: Retrieval, language: str, settings: Settings, extract
             parts.append(str(chunk.content))
             on_token(str(chunk.content))
         raw = "".join(parts)
-    text, warnings, abstained = verify(raw, found, language)
+    text, warnings, abstained, citations = verify(raw, found, language)
     if abstained:
         # Small models say "not in the report" far too often (measured: 47% of answerable test
         # questions with the 0.5B, 70% with the 1.5B); the extractive detector found an answer,
@@ -239,5 +264,5 @@ def generate_answer(found: Retrieval, language: str, settings: Settings, extract
     if not text:
         extractive.warnings = [*warnings, "no generated sentence passed verification: extractive answer shown"]
         return extractive
-    return Answer(question=found.question, text=text, citations=citations_in(text), passages=found.passages,
+    return Answer(question=found.question, text=text, citations=citations, passages=found.passages,
                   abstained=False, language=language, mode="generative", warnings=warnings)

@@ -160,7 +160,7 @@ def _fold(text: str) -> str:
 def _french_stopwords() -> frozenset[str]:
     from .lexical import _stopwords
 
-    return _stopwords()
+    return _stopwords("fr")  # French and English stop words, as the French analyzer drops
 
 
 def english_side(sentence: str) -> Side:

@@ -2,15 +2,22 @@
 
 ``Paragraph``/``Heading``/``Part``/``Report`` come out of the parsers (``report.py`` for the
 markdown seed, ``ingest/`` for PDFs), ``Unit`` is what the index holds,
-``Passage`` is what retrieval returns and ``Answer`` is what ``answer()`` returns.
+``Passage`` is what retrieval returns, ``Citation`` names a cited paragraph of a document and
+``Answer`` is what ``answer()`` returns.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, fields
 from typing import Literal
 
 UnitKind = Literal["paragraph", "heading", "summary"]
+#: Separates a unit's document from its id within the document: "S/2025/303#p12".
+UNIT_SEPARATOR = "#"
+# The UN's six languages, as a file-name suffix ("report.fr.md"): not part of a document's name.
+_LANGUAGE_SUFFIX = re.compile(r"[._-](?:ar|zh|en|fr|ru|es)$", re.IGNORECASE)
+_SLUG_JUNK = re.compile(r"[^a-z0-9.]+")
 
 
 @dataclass(frozen=True)
@@ -113,14 +120,75 @@ class Report:
         for p in self.paragraphs:
             if p.number == number:
                 return p
-        raise KeyError(f"the report has no paragraph {number}")
+        raise KeyError(f"{self.doc_id} has no paragraph {number}")
+
+    @property
+    def doc_id(self) -> str:
+        """The document's stable name in a library: its symbol ("S/2025/303"), or for a text that
+        carries none a slug of its file's name without the language suffix
+        ("unodc-crime-prevention-report-2020.fr.md" -> "unodc-crime-prevention-report-2020"), or
+        of its title when it was not read from a file."""
+        if self.symbol:
+            return self.symbol
+        stem = self.source.rsplit(".", 1)[0] if "." in self.source else self.source
+        return slug(stem) or slug(self.title) or "report"
+
+
+def slug(text: str) -> str:
+    """Lower-case letters, digits and dots joined by hyphens, at most 80 characters, without a
+    trailing language suffix ("Report.FR" -> "report")."""
+    text = _LANGUAGE_SUFFIX.sub("", text.strip())
+    return _SLUG_JUNK.sub("-", text.lower()).strip("-.")[:80].strip("-.")
+
+
+def report_to_dict(report: Report) -> dict:
+    """The report as JSON-ready values (``report_from_dict`` reads it back, equal)."""
+    return asdict(report)
+
+
+def report_from_dict(data: dict) -> Report:
+    """The inverse of ``report_to_dict``: tuples and integer keys restored."""
+    def paragraph(d: dict) -> Paragraph:
+        return Paragraph(**{**d, "section": tuple(d["section"]), "lines": tuple(d["lines"]),
+                            "pages": tuple(d["pages"])})
+
+    def heading(d: dict) -> Heading:
+        return Heading(**{**d, "section": tuple(d["section"]), "paragraphs": tuple(d["paragraphs"])})
+
+    def part(d: dict) -> Part:
+        return Part(**{**d, "section": tuple(d["section"]), "headings": [heading(h) for h in d["headings"]],
+                       "paragraphs": [paragraph(p) for p in d["paragraphs"]],
+                       "footnotes": {int(k): v for k, v in d["footnotes"].items()}, "pages": tuple(d["pages"])})
+
+    known = {f.name for f in fields(Report)}
+    return Report(**{**{k: v for k, v in data.items() if k in known},
+                     "headings": [heading(h) for h in data["headings"]],
+                     "paragraphs": [paragraph(p) for p in data["paragraphs"]],
+                     "footnotes": {int(k): v for k, v in data["footnotes"].items()},
+                     "symbols": tuple(data.get("symbols", ())), "parts": [part(p) for p in data.get("parts", [])]})
+
+
+@dataclass(frozen=True, order=True)
+class Citation:
+    """A cited paragraph: the document (its ``Report.doc_id``) and the paragraph's number."""
+
+    document: str
+    paragraph: int
+
+    @property
+    def label(self) -> str:
+        """ "S/2025/303 §12" """
+        return f"{self.document} §{self.paragraph}"
+
+    def __str__(self) -> str:
+        return self.label
 
 
 @dataclass(frozen=True)
 class Unit:
     """A retrievable unit: a paragraph, a section heading, or the summary."""
 
-    id: str  # "p20", "h:IV.A", "summary"
+    id: str  # "S/2025/303#p20", "S/2025/303#h:IV.A", "S/2025/303#summary"
     kind: UnitKind
     paragraph: int | None
     section: tuple[str, ...]
@@ -129,6 +197,23 @@ class Unit:
     search_text: str
     #: What the embedding model reads: the text with its section path as context.
     embed_text: str
+    #: The document it belongs to (``Report.doc_id``).
+    document: str = ""
+
+    @property
+    def local_id(self) -> str:
+        """Its id within its document: "p20", "h:IV.A", "summary"."""
+        return self.id.rpartition(UNIT_SEPARATOR)[2]
+
+    @property
+    def heading_label(self) -> str | None:
+        """A heading unit's label ("IV.A"); None for other units."""
+        return self.local_id[2:] if self.kind == "heading" else None
+
+
+def unit_id(document: str, local: str) -> str:
+    """ "S/2025/303", "p12" -> "S/2025/303#p12" """
+    return f"{document}{UNIT_SEPARATOR}{local}"
 
 
 @dataclass(frozen=True)
@@ -143,6 +228,8 @@ class Passage:
     unit_id: str = ""
     #: "hybrid", "dense", "lexical" or "direct" (the question named the paragraph or section).
     found_by: str = "hybrid"
+    #: The document it belongs to (``Report.doc_id``).
+    document: str = ""
 
     @property
     def label(self) -> str:
@@ -150,13 +237,24 @@ class Passage:
             return f"§{self.paragraph}"
         return self.section[-1] if self.section else "Résumé"
 
+    @property
+    def citation(self) -> Citation | None:
+        """The citation of a paragraph passage (None for a heading or the summary)."""
+        return Citation(self.document, self.paragraph) if self.paragraph is not None else None
+
 
 @dataclass(frozen=True)
 class Quote:
-    """A sentence of the report quoted in an answer."""
+    """A sentence of a report quoted in an answer."""
 
     paragraph: int
     sentence: str
+    #: The document it is quoted from (``Report.doc_id``).
+    document: str = ""
+
+    @property
+    def citation(self) -> Citation:
+        return Citation(self.document, self.paragraph)
 
 
 @dataclass
@@ -164,10 +262,12 @@ class Answer:
     """What ``answer()`` returns."""
 
     question: str
-    #: The answer with inline citations such as "(§20)" or "(§20, §55)".
+    #: The answer with inline citations: "(§20)" when one document is searched, else
+    #: "(S/2025/303 §20)".
     text: str
-    #: Cited paragraph numbers, in order of first appearance, without duplicates.
-    citations: list[int]
+    #: The cited paragraphs, each with its document, in order of first appearance, without
+    #: duplicates: built from what the answer quotes, never read back from ``text``.
+    citations: list[Citation]
     #: What retrieval returned, best first.
     passages: list[Passage]
     #: True when the report does not answer the question.

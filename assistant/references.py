@@ -42,7 +42,7 @@ def missing_part(question: str, units: Iterable[Unit]) -> MissingPart | None:
         number = int(written) if len(written) <= 10 else None
         if number not in numbers:
             return MissingPart("paragraph", str(number) if number is not None else written)
-    labels = {u.id[2:] for u in units if u.kind == "heading"}
+    labels = {u.heading_label for u in units if u.kind == "heading"}
     label = _section_label(question)
     if label is None:
         return None
@@ -74,7 +74,7 @@ def missing_text(part: MissingPart, units: Iterable[Unit], language: str) -> str
         if language == "en":
             return f"The report has no paragraph {part.label}: its paragraphs run from {first} to {last}."
         return f"Le rapport n'a pas de paragraphe {part.label} : ses paragraphes vont de {first} à {last}."
-    labels = [u.id[2:] for u in units if u.kind == "heading"]
+    labels = [u.heading_label for u in units if u.kind == "heading"]
     parent = part.label.rpartition(".")[0]
     children = [x for x in labels if x.rpartition(".")[0] == parent and x.count(".") == part.label.count(".")]
     if parent in labels and children:

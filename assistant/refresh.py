@@ -1,4 +1,5 @@
-"""Rebuild the index while the assistant keeps answering, then swap it in.
+"""Bring the index up to date with the library folder while the assistant keeps answering, then
+swap it in (documents added or removed since: only they are embedded; ``full`` embeds all again).
 
 Answering never waits for a rebuild: the new index is built and its retriever (BM25 and the rest)
 prepared without any lock that answering takes; only the hand-over (two dictionary writes) is
@@ -21,9 +22,10 @@ log = logging.getLogger(__name__)
 _building = threading.Lock()  # one rebuild at a time; answering never takes it
 
 
-def rebuild_and_swap(settings: Settings) -> float | None:
-    """Rebuild the index for ``settings`` from the report and swap it in. Returns the seconds it
-    took, or None when another rebuild was already running (this one is then skipped)."""
+def rebuild_and_swap(settings: Settings, full: bool = False) -> float | None:
+    """Update (``full``: rebuild) the index for ``settings`` from the library folder and swap it
+    in. Returns the seconds it took, or None when another rebuild was already running (this one
+    is then skipped)."""
     from . import index as index_module
     from . import retrieval
 
@@ -32,7 +34,7 @@ def rebuild_and_swap(settings: Settings) -> float | None:
         return None
     try:
         started = time.perf_counter()
-        index = index_module.build_index(settings)
+        index = index_module.update_index(settings, rebuild=full)
         retriever = retrieval.Retriever(index, settings)
         index_module.install(settings, index)
         retrieval.install(retriever)

@@ -183,25 +183,47 @@ def _front_matter(front: list[tuple[int, str]]) -> dict:
 
 
 def load_report(path: str | Path | None = None, settings: Settings | None = None) -> Report:
-    """Parse the report (by default the project's copy under ``corpus/``).
+    """Parse a report without adding it to the library: a PDF (a UN report as published), or
+    markdown or text like the seed's (``ingest.load_any`` picks the reader). Without ``path``, the
+    library's document when it holds exactly one (the seed, in the project's ``corpus/``).
 
-    Raises ``FileNotFoundError`` if the file is missing and ``ReportParseError`` if it cannot be
-    parsed (text that is not UTF-8 included). The result is cached per path and file content.
+    Raises ``FileNotFoundError`` if the file is missing, ``ReportParseError`` if it cannot be
+    parsed (naming the page or line; text that is not UTF-8 included) and ``ValueError`` when
+    ``path`` is left out and the library holds several documents or none. Cached per file content.
     """
     if path is None:
-        path = (settings or Settings.from_env()).report_path
+        from .library import library_reports
+
+        settings = settings or Settings.from_env()
+        reports = library_reports(settings)
+        if len(reports) != 1:
+            held = ", ".join(reports) or "nothing"
+            raise ValueError(f"the library in {settings.corpus_dir} holds {len(reports)} documents ({held}): "
+                             "name the file to load")
+        return next(iter(reports.values()))
+    from .ingest import load_any
+
+    return load_any(path)
+
+
+def load_text_report(path: str | Path) -> Report:
+    """A report in the seed's markdown format; see ``load_report``."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"report not found: {path} (the project's copy lives under corpus/)")
+        raise FileNotFoundError(f"report not found: {path}")
     data = path.read_bytes()
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise ReportParseError(line, f"not UTF-8 text (byte {data[exc.start]:#04x})") from None
-    return _parse_cached(source)
+    return _parse_cached(source, path.name)
 
 
 @lru_cache(maxsize=4)
-def _parse_cached(source: str) -> Report:
-    return parse_report(source)
+def _parse_cached(source: str, name: str) -> Report:
+    from .ingest.language import detect_language
+
+    report = parse_report(source)
+    text = " ".join(p.text for p in report.paragraphs[:40])
+    return replace(report, source=name, language=report.language or detect_language(text))

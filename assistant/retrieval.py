@@ -1,6 +1,8 @@
-"""Find the report's units that answer a question: hybrid (dense + BM25, weighted rank fusion),
-cross-lingual (the dense model is multilingual; English acronyms are mapped for BM25), and
-structure-aware (a question naming a paragraph or a section gets it directly)."""
+"""Find the library's units that answer a question: hybrid (dense + BM25, weighted rank fusion),
+cross-lingual (the dense model is multilingual; English acronyms and the glossary's words are
+mapped for French documents' BM25), structure-aware (a question naming a paragraph or a section
+of the one document searched gets it directly), and restricted to some documents on request
+(``documents=[...]``, or a question naming a document by its symbol)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -17,12 +20,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from .glossary import glossary
 from .index import INDEX_FIELDS, Index, ensure_index, unit_sentences
-from .lexical import LexicalIndex, speaker_of, tokenize
-from .records import Passage, Unit
+from .lexical import DEFAULT_LANGUAGE, LibraryLexical, speaker_of, tokenize
+from .records import Passage, Unit, unit_id
 from .settings import Settings
-from .text import fold, numbers, ordinals, question_search_text
-from .validation import check_k, check_question, check_settings
+from .text import fold, numbers, ordinals
+from .validation import InvalidInput, check_documents, check_k, check_question, check_settings
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
 
@@ -91,21 +95,55 @@ class Retrieval:
     #: Fused score of every unit, in index order.
     fused: np.ndarray
     ref: StructuralRef
+    #: The document searched when only one was (citations then need no document).
+    single_document: str | None = None
+
+
+@lru_cache(maxsize=200_000)
+def sentence_tokens(sentence: str, speaker: str, language: str) -> frozenset[str]:
+    """The French stems of a sentence, which the answer composer and the abstention rules compare
+    a question's terms with (``asked.readings``: an English question's terms are the glossary's
+    French words). A sentence of an English document also holds the French words the glossary
+    gives for its English terms, so that those terms meet there too; its own words stay, so a name
+    or a word the glossary lacks meets the question's word as written."""
+    tokens = tokenize(f"{sentence} {speaker}")
+    if language == "en":
+        tokens += tokenize(" ".join(glossary().french_for(sentence)))
+    return frozenset(tokens)
+
+
+class _RestrictedLexical:
+    """A library's lexical scores, read for some of its units only."""
+
+    def __init__(self, lexical, positions: np.ndarray):
+        self._lexical, self._positions = lexical, positions
+
+    def scores(self, question: str) -> np.ndarray:
+        return self._lexical.scores(question)[self._positions]
 
 
 class Retriever:
-    """Dense + lexical retrieval over one index."""
+    """Dense + lexical retrieval over one index (the whole library, or some of its documents:
+    ``restricted``)."""
 
-    def __init__(self, index: Index, settings: Settings):
+    def __init__(self, index: Index, settings: Settings, lexical=None):
         self.index = index
         self.settings = settings
-        self.lexical = LexicalIndex(index.units)
+        languages = {u.document: DEFAULT_LANGUAGE for u in index.units} | {
+            doc: r.language or DEFAULT_LANGUAGE for doc, r in index.reports.items()}
+        #: The documents searched, in index order.
+        self.documents: tuple[str, ...] = tuple(dict.fromkeys(u.document for u in index.units))
+        #: The document searched when there is one: paragraph numbers and section labels are its.
+        self.single_document: str | None = self.documents[0] if len(self.documents) == 1 else None
+        self.lexical = lexical or index.lexical or LibraryLexical.build(index.units, languages)
         self.position = {u.id: i for i, u in enumerate(index.units)}
         #: The units' vectors (row = position), for scoring a sentence with its paragraph.
-        self.unit_vectors = index.vectors.reconstruct_n(0, len(index.units))
-        self._headings = {u.id[2:]: u.section[-1] for u in index.units if u.kind == "heading"}
+        self.unit_vectors = (index.vectors.reconstruct_n(0, len(index.units)) if index.units
+                             else np.zeros((0, index.vectors.d), dtype=np.float32))
+        self._headings = ({u.heading_label: u.section[-1] for u in index.units if u.kind == "heading"}
+                          if self.single_document else {})
         all_text = " ".join(u.text for u in index.units)
-        #: Every word of the report, folded; every number of the report, normalised.
+        #: Every word of the library, folded; every number of it, normalised.
         self.vocabulary = frozenset(fold(w) for w in re.findall(r"\w+", all_text))
         self.report_numbers = frozenset(numbers(all_text))
         self.report_ordinals = frozenset(ordinals(all_text))  # "quatorzième" -> 14
@@ -114,18 +152,66 @@ class Retriever:
         owners = unit_sentences(index.units)
         for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
-        self._is_heading = np.array([u.kind == "heading" for u in index.units])
+        self._is_heading = np.array([u.kind == "heading" for u in index.units], dtype=bool)
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
-        self.sentence_tokens = [frozenset(tokenize(f"{sentence} {speaker_of(index.units[position])}"))
+        self.sentence_tokens = [sentence_tokens(sentence, speaker_of(index.units[position]),
+                                                languages[index.units[position].document])
                                 for position, sentence in owners]
-        self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the report
+        self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the library
         #: The report's names (places, bodies, people: its capitalised words, folded, but for a
         #: sentence's first), each with the rows of the sentences that hold it.
         self.name_rows: dict[str, list[int]] = {}
         for row, (_, sentence) in enumerate(owners):
             for name in {fold(m.group()) for m in _NAME.finditer(sentence) if m.start() > 0}:
                 self.name_rows.setdefault(name, []).append(row)
+        self._scopes: OrderedDict[frozenset[str], Retriever] = OrderedDict()
+        self._scopes_lock = threading.Lock()
+
+    def restricted(self, documents) -> Retriever:
+        """The same retrieval over some of the documents only (their units, sentences and
+        vectors; BM25 as the library reads it), with these settings. Built once per set of
+        documents (a few are kept, shared by the copies that differ in search settings)."""
+        wanted = frozenset(documents) & frozenset(self.documents)
+        if wanted == frozenset(self.documents):
+            return self
+        with self._scopes_lock:
+            scoped = self._scopes.get(wanted)
+            if scoped is not None:
+                self._scopes.move_to_end(wanted)
+        if scoped is None:
+            scoped = self._build_restricted(wanted)
+            with self._scopes_lock:
+                self._scopes[wanted] = scoped
+                if len(self._scopes) > _MAX_SCOPES:
+                    self._scopes.popitem(last=False)
+        if scoped.settings is not self.settings:  # a copy sharing the heavy parts, with ours
+            scoped = copy.copy(scoped)
+            scoped.settings = self.settings
+        return scoped
+
+    def _build_restricted(self, wanted: frozenset[str]) -> Retriever:
+        import faiss
+
+        positions = np.array([i for i, u in enumerate(self.index.units) if u.document in wanted], dtype=np.int64)
+        keep = np.zeros(len(self.index.units), dtype=bool)
+        keep[positions] = True
+        rows = np.flatnonzero(keep[self._sentence_unit]) if len(self._sentence_unit) else np.zeros(0, np.int64)
+        vectors = faiss.IndexFlatIP(self.index.vectors.d)
+        if len(positions):
+            vectors.add(np.ascontiguousarray(self.unit_vectors[positions]))
+        sub = Index([self.index.units[i] for i in positions], vectors, self.index.embedder, self.index.manifest,
+                    np.ascontiguousarray(self.index.sentence_vectors[rows]),
+                    {d: r for d, r in self.index.reports.items() if d in wanted})
+        return Retriever(sub, self.settings, lexical=_RestrictedLexical(self.lexical, positions))
+
+    def for_question(self, question: str) -> Retriever:
+        """Restricted to the documents the question names by their id ("What does S/2025/303
+        say about…"), if it names any of those searched; else this retriever."""
+        if self.single_document:
+            return self
+        named = [d for d in self.documents if _names(question, d)]
+        return self.restricted(named) if named else self
 
     def sentences_of(self, passages: list[Passage]) -> Iterator[tuple[Passage, int, str]]:
         """(passage, row in index.sentence_vectors, sentence) for every sentence of ``passages``,
@@ -147,15 +233,19 @@ class Retriever:
         k = self.settings.k if k is None else k
         query = self.index.embedder.embed_queries([question])[0]
         fused = self._fused_scores(question, query)
-        ref = structural_reference(question, self._headings)
+        # Paragraph numbers and section labels belong to one document: a question naming them is
+        # answered directly only when one document is searched.
+        ref = structural_reference(question, self._headings) if self.single_document else StructuralRef()
         if not ref.heading and self.settings.heading_weight != 1.0:
             fused = np.where(self._is_heading, fused * self.settings.heading_weight, fused)
-        direct: list[int] = [self.position[f"p{n}"] for n in ref.paragraphs if f"p{n}" in self.position]
+        doc = self.single_document or ""
+        direct: list[int] = [self.position[unit_id(doc, f"p{n}")] for n in ref.paragraphs
+                             if unit_id(doc, f"p{n}") in self.position]
         if ref.heading:
-            direct.append(self.position[f"h:{ref.heading}"])
-            members = [self.position[f"p{n}"] for n in self._heading_paragraphs(ref.heading)]
+            direct.append(self.position[unit_id(doc, f"h:{ref.heading}")])
+            members = [self.position[unit_id(doc, f"p{n}")] for n in self._heading_paragraphs(ref.heading)]
             direct.extend(sorted(members, key=lambda i: -fused[i]))
-        top = max(float(fused.max()), 1e-9)
+        top = max(float(fused.max()), 1e-9) if len(fused) else 1e-9
         passages, seen = [], set()
         for i in direct:
             if i not in seen:
@@ -167,10 +257,10 @@ class Retriever:
             if int(i) not in seen and fused[i] > 0:
                 seen.add(int(i))
                 passages.append(self._passage(int(i), float(fused[i]), "hybrid"))
-        return Retrieval(question, passages[:k], query, fused, ref)
+        return Retrieval(question, passages[:k], query, fused, ref, self.single_document)
 
     def _heading_paragraphs(self, label: str) -> list[int]:
-        unit = self.index.units[self.position[f"h:{label}"]]
+        unit = self.index.units[self.position[unit_id(self.single_document or "", f"h:{label}")]]
         return [u.paragraph for u in self.index.units
                 if u.kind == "paragraph" and u.section[:len(unit.section)] == unit.section]
 
@@ -188,7 +278,7 @@ class Retriever:
             for rank, i in enumerate(np.argsort(-best, kind="stable")[: s.candidates]):
                 if best[i] > -1.0:
                     fused[i] += s.sentence_weight / (s.rrf_k + rank + 1)
-        lexical = self.lexical.scores(question_search_text(question))
+        lexical = self.lexical.scores(question)
         order = np.argsort(-lexical, kind="stable")[: s.candidates]
         for rank, i in enumerate(order):
             if lexical[i] > 0:
@@ -198,13 +288,21 @@ class Retriever:
     def _passage(self, position: int, score: float, found_by: str) -> Passage:
         u: Unit = self.index.units[position]
         return Passage(paragraph=u.paragraph, section=u.section, text=u.text, score=round(score, 6),
-                       kind=u.kind, unit_id=u.id, found_by=found_by)
+                       kind=u.kind, unit_id=u.id, found_by=found_by, document=u.document)
+
+
+_MAX_SCOPES = 32  # sets of documents whose restricted retrievers are kept
+
+
+def _names(question: str, document: str) -> bool:
+    """Does the question name the document by its id ("S/2025/303", any case)?"""
+    return re.search(rf"(?<![\w/.]){re.escape(document)}(?![\w/]|\.\w)", question, re.IGNORECASE) is not None
 
 
 _lock = threading.Lock()
 # Retrievers that differ only in search settings are cheap copies; the most recent are kept (a
 # caller passing a new weight on every call grew this without end: the fuzz run's RSS).
-_retrievers: OrderedDict[Settings, Retriever] = OrderedDict()
+_retrievers: OrderedDict[tuple, Retriever] = OrderedDict()
 _MAX_SEARCH_VARIANTS = 64
 _by_index: dict[tuple, Retriever] = {}
 # The settings that decide what the index holds; the others (k, fusion weights, answering) only
@@ -216,20 +314,37 @@ def _index_key(settings: Settings) -> tuple:
     return tuple(getattr(settings, name) for name in _INDEX_FIELDS)
 
 
-def get_retriever(settings: Settings | None = None) -> Retriever:
-    """The process-wide retriever for these settings (index loaded or rebuilt once per index)."""
+def get_retriever(settings: Settings | None = None, documents=None) -> Retriever:
+    """The process-wide retriever for these settings (index loaded or rebuilt once per index),
+    over the whole library or, given ``documents`` (ids), over those only. ``ValueError`` for a
+    document the library does not hold, or an empty library."""
     settings = settings or Settings.from_env()
+    wanted = check_documents(documents)
     with _lock:
-        if settings not in _retrievers:
-            key = _index_key(settings)
-            if key not in _by_index:
-                _by_index[key] = Retriever(ensure_index(settings), settings)
-            _retrievers[settings] = copy.copy(_by_index[key])  # shares the heavy parts
-            _retrievers[settings].settings = settings
+        key = _index_key(settings)
+        if key not in _by_index:
+            _by_index[key] = Retriever(ensure_index(settings), settings)
+        base = _by_index[key]
+    if not base.documents:
+        raise InvalidInput(f"the library in {settings.corpus_dir} holds no document: add one with "
+                           "`assistant add FILE` (a PDF, markdown or text report)")
+    scope = None
+    if wanted:
+        unknown = [d for d in wanted if d not in base.documents]
+        if unknown:
+            raise InvalidInput(f"no document {', '.join(map(repr, unknown))} in the library; "
+                               f"it holds: {', '.join(base.documents)}")
+        scope = frozenset(wanted) if frozenset(wanted) != frozenset(base.documents) else None
+    cache_key = (settings, scope)
+    with _lock:
+        if cache_key not in _retrievers:
+            scoped = base.restricted(scope) if scope else base
+            _retrievers[cache_key] = copy.copy(scoped)  # shares the heavy parts
+            _retrievers[cache_key].settings = settings
             if len(_retrievers) > _MAX_SEARCH_VARIANTS:
                 _retrievers.popitem(last=False)
-        _retrievers.move_to_end(settings)
-        return _retrievers[settings]
+        _retrievers.move_to_end(cache_key)
+        return _retrievers[cache_key]
 
 
 def install(retriever: Retriever) -> None:
@@ -239,21 +354,33 @@ def install(retriever: Retriever) -> None:
     key = _index_key(retriever.settings)
     with _lock:
         _by_index[key] = retriever
-        for settings in [s for s in _retrievers if _index_key(s) == key]:
-            del _retrievers[settings]
+        for cached in [c for c in _retrievers if _index_key(c[0]) == key]:
+            del _retrievers[cached]
 
 
-def retrieve(question: str, k: int = 5, settings: Settings | None = None) -> list[Passage]:
-    """The ``k`` units that best answer ``question``, best first.
+def forget(settings: Settings) -> None:
+    """Drop the retrievers over the index of ``settings`` (its library changed): the next search
+    builds one over the index ``ensure_index`` now returns."""
+    key = _index_key(settings)
+    with _lock:
+        _by_index.pop(key, None)
+        for cached in [c for c in _retrievers if _index_key(c[0]) == key]:
+            del _retrievers[cached]
 
-    Each ``Passage`` has ``paragraph`` (None for a section heading or the summary), ``section``,
-    ``text`` and ``score``. Raises ``ValueError`` for an empty, over-long or non-text question, a
-    ``k`` that is not a whole number from 1 to 1000, or settings that cannot be used, as
-    ``answer()`` does.
+
+def retrieve(question: str, k: int = 5, settings: Settings | None = None, documents=None) -> list[Passage]:
+    """The ``k`` units that best answer ``question``, best first, from the whole library or from
+    ``documents`` (a list of document ids, e.g. ``["S/2025/303"]``) only.
+
+    Each ``Passage`` has ``document``, ``paragraph`` (None for a section heading or the summary),
+    ``section``, ``text`` and ``score``. Raises ``ValueError`` for an empty, over-long or non-text
+    question, a ``k`` that is not a whole number from 1 to 1000, settings that cannot be used, or a
+    document the library does not hold, as ``answer()`` does.
     """
     settings = check_settings(settings)
     k, question = check_k(k), check_question(question, settings)  # before the index loads
-    return get_retriever(settings).retrieve(question, k)
+    check_documents(documents)
+    return get_retriever(settings, documents).for_question(question).retrieve(question, k)
 
 
 class ReportRetriever(BaseRetriever):
@@ -262,13 +389,15 @@ class ReportRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     settings: Settings = Settings()
     k: int = 5
+    #: Document ids to search; None: the whole library.
+    documents: list[str] | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
                                 ) -> list[Document]:
-        return [passage_document(p) for p in retrieve(query, self.k, self.settings)]
+        return [passage_document(p) for p in retrieve(query, self.k, self.settings, self.documents)]
 
 
 def passage_document(p: Passage) -> Document:
     return Document(page_content=p.text, id=p.unit_id,
-                    metadata={"paragraph": p.paragraph, "section": list(p.section), "score": p.score,
-                              "kind": p.kind, "found_by": p.found_by})
+                    metadata={"document": p.document, "paragraph": p.paragraph, "section": list(p.section),
+                              "score": p.score, "kind": p.kind, "found_by": p.found_by})

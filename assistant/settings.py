@@ -28,8 +28,10 @@ def _default_cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    # --- corpus -------------------------------------------------------------------------------
-    report_path: Path = ROOT / "corpus" / "unodc-crime-prevention-report-2020.fr.md"
+    # --- library ------------------------------------------------------------------------------
+    # The library: every report (PDF, markdown or text) in this folder. `assistant add` copies a
+    # file here and indexes it; the project's copy holds the seed report.
+    corpus_dir: Path = ROOT / "corpus"
 
     # --- embedding model ----------------------------------------------------------------------
     # A local folder (used as is), a hub id found in the local Hugging Face cache, or the default

@@ -134,18 +134,18 @@ def _queries_cached(settings: Settings):
 def retrieval_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
     """MRR@10 of each candidate fusion setting on each answerable question (NaN otherwise)."""
     from .conversation import standalone_question
-    from .report import load_report
     from .retrieval import get_retriever
 
-    report = load_report(settings=settings)
+    reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)
     with _queries_cached(settings):
         for c, option in enumerate(options):
             retriever = get_retriever(settings.replace(**option))
             for i, q in enumerate(questions):
                 if q.answerable:
-                    units = retriever.retrieve(standalone_question(q.question, list(q.history)), k=10)
-                    scores[c, i] = evaluate._rank_metrics(q, units, report)["mrr10"]
+                    standalone = standalone_question(q.question, list(q.history))
+                    units = retriever.for_question(standalone).retrieve(standalone, k=10)
+                    scores[c, i] = evaluate._rank_metrics(q, units, reports)["mrr10"]
     return scores
 
 
@@ -166,16 +166,16 @@ def answer_score(q: evaluate.Question, metrics: dict) -> float:
 
 def answer_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
     from .answering import answer
-    from .report import load_report
+    from .retrieval import get_retriever
 
-    report = load_report(settings=settings)
+    reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)
     with _queries_cached(settings):
         for c, option in enumerate(options):
             use = settings.replace(**option)
             for i, q in enumerate(questions):
                 a = answer(q.question, use, history=list(q.history))
-                scores[c, i] = answer_score(q, evaluate._answer_metrics(q, a, report))
+                scores[c, i] = answer_score(q, evaluate._answer_metrics(q, a, reports))
     return scores
 
 

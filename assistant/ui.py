@@ -1,9 +1,10 @@
-"""The Gradio chat. It calls only ``answer()`` (and ``load_report()`` for the reading view).
+"""The Gradio chat. It calls only ``answer()`` (and reads the library's reports for the reading view).
 
+A picker above the chat restricts the question to some documents (empty: the whole library).
 Every citation in an answer is a link; a click opens that paragraph in the sources panel under
-the chat (number, section path, the quoted sentences highlighted), and from there "read around
-it" jumps to the paragraph in the full report tab. All text that reaches the page, the user's and
-the report's, is escaped here: nothing a user types can become markup.
+the chat (document, number, section path, the quoted sentences highlighted), and from there "read
+it in the report" jumps to the paragraph in the reports tab. All text that reaches the page, the
+user's and the reports', is escaped here: nothing a user types can become markup.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import time
 from dataclasses import asdict
 
 from .answering import answer
-from .records import Answer, Report
-from .report import load_report
+from .records import Answer, Citation, Report, slug
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home: the
 # "$" too: a line of "=" makes a heading, "$" opens maths in some renderers.
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~=$-])")
 _ORDERED_LIST = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)  # "1. " at a line's start is a list item
-_CITED = re.compile(r"§(\d{1,3})")
 
 EXAMPLES = [
     "Combien d'États sont parties à la Convention contre la corruption ?",
@@ -47,6 +46,7 @@ LABELS = {
     "en": {"cited": "Cited paragraphs", "see_also": "See also", "read": "Read it in the report",
            "abstained": "The report does not say", "rewritten": "Question understood as"},
 }
+PICKER_LABEL = "Documents interrogés (aucun choisi : tous) / Documents searched (none chosen: all)"
 
 CSS = """
 .cite { font-weight: 600; text-decoration: none; border-bottom: 1px dotted; cursor: pointer; }
@@ -60,32 +60,51 @@ mark { background: #fff3a3; }
 .report-header { font-size: 0.95em; color: #444; }
 """
 
-# A click on a citation opens its source card; a click on "read around it" opens the report tab
-# at the paragraph. Delegated at the document, in the capture phase, so it works for messages
-# added later and before any default link handling.
+# A click on a citation opens its source card; a click on "read it in the report" opens the
+# reports tab at the paragraph (opening its document's fold). Delegated at the document, in the
+# capture phase, so it works for messages added later and before any default link handling.
 HEAD = """
 <script>
 document.addEventListener('click', function (event) {
   const link = event.target.closest('a.cite, a.goto');
   if (!link) return;
   event.preventDefault();
-  const number = (link.getAttribute('href') || '').replace(/[^0-9]/g, '');
+  const target = (link.getAttribute('href') || '').replace(/^#/, '');
   function flash(el) { el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1600); }
   if (link.classList.contains('cite')) {
-    const card = document.getElementById('src-' + number);
+    const card = document.getElementById(target);
     if (card) { card.open = true; card.scrollIntoView({block: 'center'}); flash(card); }
   } else {
     const tab = Array.from(document.querySelectorAll('button[role="tab"]'))
       .find(b => b.textContent.includes('Rapport'));
     if (tab) tab.click();
     setTimeout(() => {
-      const p = document.getElementById('report-p' + number);
-      if (p) { p.scrollIntoView({block: 'center'}); flash(p); }
+      const p = document.getElementById(target);
+      if (!p) return;
+      const fold = p.closest('details');
+      if (fold) fold.open = true;
+      p.scrollIntoView({block: 'center'});
+      flash(p);
     }, 400);
   }
 }, true);
 </script>
 """
+
+
+def anchor(document: str) -> str:
+    """A document id as it goes into HTML ids: "S/2025/303" -> "s-2025-303"."""
+    return slug(document).replace(".", "-") or "document"
+
+
+def card_id(c: Citation) -> str:
+    """The id of a paragraph's card in the sources panel: "src-s-2025-303-12"."""
+    return f"src-{anchor(c.document)}-{c.paragraph}"
+
+
+def paragraph_id(c: Citation) -> str:
+    """The id of a paragraph in the reports tab: "report-s-2025-303-p12"."""
+    return f"report-{anchor(c.document)}-p{c.paragraph}"
 
 
 def escape_user_text(text: str) -> str:
@@ -97,10 +116,30 @@ def escape_user_text(text: str) -> str:
 
 
 def answer_markdown(result: Answer) -> str:
-    """The chat bubble: the answer's text, escaped, with each "§N" turned into a citation link."""
+    """The chat bubble: the answer's text, escaped, with each citation ("§N" or "S/2025/303 §N")
+    turned into a link to its card. Only the answer's citations become links: a "§N" is
+    linked to the cited paragraph N of the document it names, or, written without one, of the
+    only cited document that has a paragraph N."""
     labels = LABELS[result.language]
     body = escape_user_text(result.text)
-    body = re.sub(r"§(\d{1,3})", r'<a class="cite" href="#src-\1" title="§\1">§\1</a>', body)
+    documents = sorted({c.document for c in result.citations}, key=len, reverse=True)
+    named = "|".join(re.escape(escape_user_text(d)) for d in documents)
+    by_shown = {escape_user_text(d): d for d in documents}
+    cited = set(result.citations)
+
+    def link(m: re.Match) -> str:
+        number = int(m.group(2))
+        if m.group(1):
+            target = Citation(by_shown[m.group(1)], number)
+        else:
+            options = [c for c in cited if c.paragraph == number]
+            target = options[0] if len(options) == 1 else None
+        if target not in cited:
+            return m.group(0)
+        return f'<a class="cite" href="#{card_id(target)}" title="{html.escape(target.label)}">{m.group(0)}</a>'
+
+    pattern = rf"(?:({named}) )?§(\d{{1,4}})" if named else r"()§(\d{1,4})"
+    body = re.sub(pattern, link, body)
     if result.abstained:
         body = f'<span class="abstained">{labels["abstained"]}.</span> ' + body
     if result.standalone_question:
@@ -121,43 +160,68 @@ def _highlighted(text: str, quotes: list[str]) -> str:
     return "".join(out)
 
 
-def sources_html(result: Answer | None, report: Report) -> str:
-    """Cited paragraphs first (open), then the other retrieved units as "see also"."""
+def _library(reports: dict[str, Report] | Report) -> dict[str, Report]:
+    return {reports.doc_id: reports} if isinstance(reports, Report) else reports
+
+
+def sources_html(result: Answer | None, reports: dict[str, Report] | Report) -> str:
+    """Cited paragraphs first (open), then the other retrieved units as "see also". ``reports``:
+    doc id -> Report (a lone Report for a library of one)."""
     if result is None:
         return ""
+    library = _library(reports)
+    several = len({c.document for c in result.citations} | {p.document for p in result.passages}) > 1
     labels = LABELS[result.language]
     parts = []
     if result.citations:
         parts.append(f"<h4>{labels['cited']}</h4>")
-        for n in result.citations:
-            quotes = [q.sentence for q in result.quotes if q.paragraph == n]
-            parts.append(_card(report, n, quotes, labels, open_=True))
-    others = [p for p in result.passages if p.paragraph not in result.citations]
+        for c in result.citations:
+            quotes = [q.sentence for q in result.quotes if q.citation == c]
+            parts.append(_card(library[c.document], c, quotes, labels, open_=True, several=several))
+    others = [p for p in result.passages if p.citation not in result.citations]
     if others:
         parts.append(f"<h4>{labels['see_also']}</h4>")
         for p in others:
-            if p.paragraph is not None:
-                parts.append(_card(report, p.paragraph, [], labels, open_=False))
+            if p.citation is not None and p.document in library:
+                parts.append(_card(library[p.document], p.citation, [], labels, open_=False, several=several))
             else:
-                parts.append(f'<div class="source-heading">{html.escape(" > ".join(p.section))}</div>')
+                where = f"{p.document} · " if several else ""
+                parts.append(f'<div class="source-heading">{html.escape(where + " > ".join(p.section))}</div>')
     return "\n".join(parts)
 
 
-def _card(report: Report, number: int, quotes: list[str], labels: dict, open_: bool) -> str:
-    p = report.paragraph(number)
+def _card(report: Report, c: Citation, quotes: list[str], labels: dict, open_: bool, several: bool) -> str:
+    p = report.paragraph(c.paragraph)
     path = html.escape(" > ".join(p.section))
     notes = "".join(f"<div class='note'>{html.escape(n)}</div>" for n in p.footnotes)
-    return (f'<details class="source" id="src-{number}"{" open" if open_ else ""}>'
-            f'<summary>§{number} <span class="path">{path}</span></summary>'
+    shown = html.escape(c.label if several else f"§{c.paragraph}")
+    return (f'<details class="source" id="{card_id(c)}"{" open" if open_ else ""}>'
+            f'<summary>{shown} <span class="path">{path}</span></summary>'
             f"<p>{_highlighted(p.text, quotes)}</p>{notes}"
-            f'<a class="goto" href="#report-p{number}">{labels["read"]} ↗</a></details>')
+            f'<a class="goto" href="#{paragraph_id(c)}">{labels["read"]} ↗</a></details>')
+
+
+def library_html(reports: dict[str, Report] | Report) -> str:
+    """Every report of the library, each in a fold of its own (open when it is the only one),
+    with an anchor per paragraph (``report-<document>-pN``)."""
+    library = _library(reports)
+    if len(library) == 1:
+        return report_html(next(iter(library.values())))
+    folds = []
+    for doc, report in library.items():
+        title = html.escape(f"{doc} — {report.title}")
+        folds.append(f"<details class='doc' id='doc-{anchor(doc)}'><summary>{title}</summary>"
+                     f"{report_html(report)}</details>")
+    return "".join(folds)
 
 
 def report_html(report: Report) -> str:
-    """The whole report with an anchor per paragraph (``report-pN``)."""
-    parts = [f"<h2>{html.escape(report.title)}</h2>",
-             f"<p class='report-header'>{html.escape(report.session)} · {html.escape(report.agenda_item)} · "
-             f"{html.escape(report.date)}</p>", f"<h3>Résumé</h3><p>{html.escape(report.summary)}</p>"]
+    """The whole report with an anchor per paragraph (``report-<document>-pN``)."""
+    header = " · ".join(html.escape(x) for x in (report.doc_id, report.session, report.agenda_item, report.date) if x)
+    summary_title = "Résumé" if report.language == "fr" else "Summary"
+    parts = [f"<h2>{html.escape(report.title)}</h2>", f"<p class='report-header'>{header}</p>"]
+    if report.summary:
+        parts.append(f"<h3>{summary_title}</h3><p>{html.escape(report.summary)}</p>")
     headings = {h.section: h for h in report.headings}
     shown: set[tuple[str, ...]] = set()
     for p in report.paragraphs:
@@ -166,24 +230,37 @@ def report_html(report: Report) -> str:
             if key not in shown and key in headings:
                 shown.add(key)
                 level = min(3 + depth - 1, 5)
-                parts.append(f"<h{level} id='report-h-{headings[key].label}'>{html.escape(key[-1])}</h{level}>")
+                hid = f"report-{anchor(report.doc_id)}-h-{anchor(headings[key].label)}"
+                parts.append(f"<h{level} id='{hid}'>{html.escape(key[-1])}</h{level}>")
         notes = "".join(f"<br><small>{html.escape(n)}</small>" for n in p.footnotes)
-        parts.append(f"<p id='report-p{p.number}'><b>{p.number}.</b> {html.escape(p.text)}{notes}</p>")
-    return f"<div id='report-view'>{''.join(parts)}</div>"
+        parts.append(f"<p id='{paragraph_id(Citation(report.doc_id, p.number))}'><b>{p.number}.</b> "
+                     f"{html.escape(p.text)}{notes}</p>")
+    return f"<div class='report-view'>{''.join(parts)}</div>"
 
 
 def build_app(settings: Settings):
     """The Gradio Blocks app (not launched)."""
     import gradio as gr
 
-    report = load_report(settings=settings)
-    symbol = f" · {report.symbol}" if report.symbol else ""
-    header = (f"### Assistant — {html.escape(report.title)}\n"
-              f"<span class='report-header'>Rapport du Secrétaire général · {html.escape(report.session)} · "
-              f"{html.escape(report.date)}{symbol} · réponses citées par paragraphe (§) · "
-              f"questions en français ou en anglais</span>")
+    from .index import ensure_index
 
-    def respond(message: str, history: list[dict], asked: list[str], k: int, generative: bool):
+    reports = ensure_index(settings).reports
+    if len(reports) == 1:
+        report = next(iter(reports.values()))
+        symbol = f" · {report.symbol}" if report.symbol else ""
+        header = (f"### Assistant — {html.escape(report.title)}\n"
+                  f"<span class='report-header'>{html.escape(report.session)} · "
+                  f"{html.escape(report.date)}{symbol} · réponses citées par paragraphe (§) · "
+                  f"questions en français ou en anglais</span>")
+    else:
+        header = (f"### Assistant — bibliothèque de {len(reports)} rapports de l'ONU / a library of "
+                  f"{len(reports)} UN reports\n<span class='report-header'>réponses citées par document et "
+                  "paragraphe (§) · questions en français ou en anglais / cited by document and paragraph · "
+                  "questions in French or English</span>")
+    choices = [(f"{doc} — {r.title[:80]}" if r.title else doc, doc) for doc, r in reports.items()]
+
+    def respond(message: str, history: list[dict], asked: list[str], k: int, generative: bool,
+                documents: list[str] | None = None):
         """A generator: streams generated tokens when the generative mode is on, then the
         verified answer (what is streamed is replaced by what passed verification). ``asked``
         holds the conversation's questions as typed (the chat shows them escaped), for
@@ -198,7 +275,8 @@ def build_app(settings: Settings):
         def work():
             try:
                 outcome["answer"] = answer(message, settings, history=previous,
-                                           on_token=tokens.put if llm else None, k=k, llm=llm)
+                                           on_token=tokens.put if llm else None, documents=documents or None,
+                                           k=k, llm=llm)
             except ValueError as exc:  # bad input: said in the chat, the conversation is kept
                 outcome["error"] = exc
             except Exception:  # never a traceback in the page; the log has it
@@ -218,20 +296,28 @@ def build_app(settings: Settings):
             return
         result = outcome["answer"]
         yield ("", shown + [{"role": "assistant", "content": answer_markdown(result)}],
-               sources_html(result, report), asdict(result), previous + [message])
+               sources_html(result, reports), asdict(result), previous + [message])
 
     def ask_api(question: str, k: int = 5) -> dict:
-        """One question in, the whole Answer out (for gradio_client). Input that cannot be used
-        comes back as an error saying why (gr.Error: shown although show_error is off)."""
+        """One question in, the whole Answer out (for gradio_client), from the whole library.
+        Input that cannot be used comes back as an error saying why (gr.Error: shown although
+        show_error is off)."""
+        return ask_documents_api(question, k, None)
+
+    def ask_documents_api(question: str, k: int = 5, documents: list[str] | None = None) -> dict:
+        """The same from ``documents`` (document ids) only; none: the whole library. An API of
+        its own, so that callers of /ask, who send two values, are not refused."""
         try:
-            return asdict(answer(question, settings, k=k))
+            return asdict(answer(question, settings, k=k, documents=documents or None))
         except ValueError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
-    with gr.Blocks(title="Assistant — rapport A/75 prévention du crime", analytics_enabled=False) as demo:
+    with gr.Blocks(title="Assistant — rapports de l'ONU / UN reports", analytics_enabled=False) as demo:
         gr.Markdown(header)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
+                picker = gr.Dropdown(choices=choices, value=[], multiselect=True, label=PICKER_LABEL,
+                                     elem_id="documents")
                 # No LaTeX: "$$…$$" typed in a question rendered as maths (the report has none).
                 chatbot = gr.Chatbot(label="Conversation", height=460, sanitize_html=True, elem_id="chat",
                                      feedback_options=None, buttons=["copy"], latex_delimiters=[])
@@ -251,15 +337,18 @@ def build_app(settings: Settings):
                 details = gr.JSON(visible=False)
                 asked = gr.State([])
                 clear = gr.Button("Nouvelle conversation / New conversation", size="sm")
-            with gr.Tab("Rapport complet / Full report", id="report"):
-                gr.HTML(report_html(report))
+            with gr.Tab("Rapports complets / Full reports" if len(reports) > 1 else "Rapport complet / Full report",
+                        id="report"):
+                gr.HTML(library_html(reports), elem_id="report-view")
         for trigger in (box.submit, send.click):
-            trigger(respond, [box, chatbot, asked, k, generative], [box, chatbot, sources, details, asked],
+            trigger(respond, [box, chatbot, asked, k, generative, picker], [box, chatbot, sources, details, asked],
                     api_name=False, concurrency_limit=settings.concurrency, concurrency_id="chat")
         clear.click(lambda: ([], "", None, []), None, [chatbot, sources, details, asked], api_name=False)
         # Queued (gradio_client only speaks the queue's protocol), with a limit of its own so API
         # callers and chat users do not wait behind each other.
         gr.api(ask_api, api_name="ask", concurrency_limit=settings.concurrency, concurrency_id="ask")
+        gr.api(ask_documents_api, api_name="ask_documents", concurrency_limit=settings.concurrency,
+               concurrency_id="ask")
     return demo
 
 
@@ -284,7 +373,10 @@ def serve(settings: Settings, block: bool = True):
 
     started = time.perf_counter()
     ensure_index(settings)
-    answer("Combien d'États sont parties à la Convention contre la corruption ?", settings)  # warm-up
+    try:  # warm-up: the retriever and BM25 loaded before the first user waits for them
+        answer("Combien d'États sont parties à la Convention contre la corruption ?", settings)
+    except ValueError as exc:  # an empty library: served, and every question is told so
+        log.warning("%s", exc)
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     app, url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
@@ -296,8 +388,9 @@ def serve(settings: Settings, block: bool = True):
 
 
 def _rebuild_on_sighup(settings: Settings) -> None:
-    """``kill -HUP <pid>``: rebuild the index from the report and swap it in, answering meanwhile
-    from the one in memory. Each start and end is printed (the load benchmark reads them)."""
+    """``kill -HUP <pid>``: bring the index up to date with the library folder (documents added or
+    removed since) and swap it in, answering meanwhile from the one in memory. Each start and end is
+    printed (the load benchmark reads them)."""
     import signal
 
     from .refresh import rebuild_in_background

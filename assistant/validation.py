@@ -141,6 +141,26 @@ def check_history(history: object, settings: Settings) -> list[str]:
     return cleaned
 
 
+def check_documents(documents: object) -> tuple[str, ...] | None:
+    """The document ids to search, without repeats; None (the whole library) for None or an
+    empty list. Whether the library holds them is checked once it is loaded."""
+    if documents is None:
+        return None
+    if isinstance(documents, str):
+        raise InvalidInput("documents must be a list of document ids, not a str (wrap a single one in a list: "
+                           f"documents=[{_shown(documents)}])")
+    if not isinstance(documents, (list, tuple, set, frozenset)):
+        raise InvalidInput(f"documents must be a list of document ids (str), or None for the whole library, "
+                           f"not {_kind(documents)}")
+    ids = []
+    for i, document in enumerate(documents):
+        if not isinstance(document, str) or not clean_text(document):
+            raise InvalidInput(f"documents[{i}] must be a document id such as 'S/2025/303' (a non-empty str), "
+                               f"not {_shown(document)}")
+        ids.append(clean_text(document))
+    return tuple(dict.fromkeys(ids)) or None
+
+
 def check_k(k: object) -> int:
     """``k`` as an int from 1 to 1000 (an integral float such as 5.0, as JSON clients send, is
     accepted); ``InvalidInput`` otherwise."""

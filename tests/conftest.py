@@ -3,18 +3,90 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+#: The seed report, as the project's library holds it.
+SEED = ROOT / "corpus" / "unodc-crime-prevention-report-2020.fr.md"
+SEED_ID = "unodc-crime-prevention-report-2020"
+
+
+class FakeEmbedder:
+    """A small deterministic stand-in for the model: a text's vector is the normalised sum of
+    one pseudo-random vector per word (accents folded, lower case), so texts sharing words lie
+    close and retrieval means something. Counts what it embeds."""
+
+    dim = 64
+    encoder = "fake"
+    encoder_sha256 = "f" * 64
+
+    def __init__(self):
+        self.calls = 0  # embed_passages calls: two per document embedded (units, then sentences)
+        self.texts: list[str] = []  # every passage embedded, in order
+
+    @staticmethod
+    @cache
+    def _word(word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+        return np.random.default_rng(seed).standard_normal(FakeEmbedder.dim)
+
+    @classmethod
+    def vectors(cls, texts) -> np.ndarray:
+        from assistant.text import fold
+
+        rows = []
+        for text in texts:
+            words = re.findall(r"\w+", fold(text))
+            row = np.sum([cls._word(w) for w in words] + [1e-3 * cls._word("")], axis=0)
+            rows.append(row / np.linalg.norm(row))
+        return np.array(rows, dtype=np.float32).reshape(-1, cls.dim)
+
+    def embed_passages(self, texts, progress=False):
+        self.calls += 1
+        self.texts += list(texts)
+        return self.vectors(texts)
+
+    def embed_queries(self, texts):
+        return self.vectors(texts)
+
+
+FAKE_IDENTITY = {"model_id": "fake", "model_sha256": "0" * 64, "encoder": "fake", "encoder_sha256": "f" * 64}
+
+
+@pytest.fixture
+def fake_embedder(monkeypatch):
+    """The fake embedder in place of the model for the index (no model file is read)."""
+    from assistant import index
+
+    fake = FakeEmbedder()
+    monkeypatch.setattr(index, "get_embedder", lambda settings, progress=False: fake)
+    monkeypatch.setattr(index, "model_identity", lambda settings, progress=False: dict(FAKE_IDENTITY))
+    return fake
+
+
+@pytest.fixture
+def library(tmp_path, fake_embedder):
+    """Settings for a library in a temporary folder holding the seed, indexed with the fake."""
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
 
 
 @pytest.fixture

@@ -12,9 +12,15 @@ pytestmark = pytest.mark.model
 REPORT = load_report()
 
 
+def _cited(a) -> list[int]:
+    """The paragraph numbers an answer cites (all of the one document the library holds)."""
+    assert all(c.document == REPORT.doc_id for c in a.citations)
+    return [c.paragraph for c in a.citations]
+
+
 def _grounded(a) -> list[str]:
     """Numbers of the answer that stand in none of the paragraphs it cites."""
-    cited = " ".join(REPORT.paragraph(n).text for n in a.citations)
+    cited = " ".join(REPORT.paragraph(n).text for n in _cited(a))
     return [n for n in numbers(numbers_outside_citations(a.text)) if n not in set(numbers(cited))]
 
 
@@ -31,10 +37,10 @@ def _grounded(a) -> list[str]:
 def test_answers_quote_and_cite(question, paragraph, fact, language):
     a = answer(question)
     assert not a.abstained and a.language == language
-    assert paragraph in a.citations and fact in a.text
+    assert paragraph in _cited(a) and fact in a.text
     assert a.text.startswith("Selon le rapport" if language == "fr" else "The report says (in French)")
     assert f"(§{paragraph})" in a.text
-    assert set(a.citations) <= {p.paragraph for p in a.passages}  # only what was retrieved
+    assert set(_cited(a)) <= {p.paragraph for p in a.passages}  # only what was retrieved
     assert _grounded(a) == []
     for q in a.quotes:
         assert q.sentence in REPORT.paragraph(q.paragraph).text  # quoted faithfully
@@ -43,8 +49,8 @@ def test_answers_quote_and_cite(question, paragraph, fact, language):
 def test_citations_are_in_order_without_duplicates():
     a = answer("Combien d'États sont parties à la Convention contre la criminalité organisée et combien à "
                "la Convention contre la corruption ?")
-    assert a.citations == list(dict.fromkeys(a.citations))
-    assert {20, 46} <= set(a.citations)  # a two-part question draws on both paragraphs
+    assert _cited(a) == list(dict.fromkeys(_cited(a)))
+    assert {20, 46} <= set(_cited(a))  # a two-part question draws on both paragraphs
     assert _grounded(a) == []
 
 
@@ -69,7 +75,7 @@ def test_citations_are_in_order_without_duplicates():
 ])
 def test_abstains_when_the_report_does_not_say(question, language):
     a = answer(question)
-    assert a.abstained and a.citations == [] and a.language == language
+    assert a.abstained and _cited(a) == [] and a.language == language
     assert ("ne le dit pas" if language == "fr" else "does not say") in a.text
     assert a.passages  # the closest paragraphs are still offered
 
@@ -97,7 +103,7 @@ def test_questions_near_the_abstention_rules_are_answered(question, paragraph):
     """The rules for off-topic questions about named places and for counts of people must not
     turn away the questions the report answers."""
     a = answer(question)
-    assert not a.abstained and paragraph in a.citations and _grounded(a) == []
+    assert not a.abstained and paragraph in _cited(a) and _grounded(a) == []
 
 
 @pytest.mark.parametrize("question, paragraph, fact", [
@@ -110,7 +116,7 @@ def test_questions_near_the_abstention_rules_are_answered(question, paragraph):
 ])
 def test_english_questions_quote_the_sentence_that_answers(question, paragraph, fact):
     a = answer(question)
-    assert not a.abstained and a.citations[0] == paragraph and fact in a.text
+    assert not a.abstained and _cited(a)[0] == paragraph and fact in a.text
 
 
 @pytest.mark.parametrize("question, words", [
@@ -120,7 +126,7 @@ def test_english_questions_quote_the_sentence_that_answers(question, paragraph, 
 def test_a_question_naming_nothing_is_asked_to_say_more(question, words):
     """No term to look for: the closest sentence would be a guess."""
     a = answer(question)
-    assert a.abstained and a.citations == [] and words in a.text
+    assert a.abstained and _cited(a) == [] and words in a.text
 
 
 @pytest.mark.parametrize("question", ["'; DROP TABLE paragraphs; --", "مرحبا كيف حالك", "Wie viel kostet das?"])
@@ -132,24 +138,24 @@ def test_a_question_with_no_word_of_the_report_is_not_answered(question):
 def test_a_one_word_question_is_read_as_a_name():
     assert answer("Australia?").abstained  # not "Afrique australe" (§34), as it was
     a = answer("Kenya?")  # a name the report has: what it says of it
-    assert not a.abstained and a.citations and "Kenya" in a.text
+    assert not a.abstained and _cited(a) and "Kenya" in a.text
 
 
 def test_named_paragraph_is_quoted_whole():
     a = answer("Que dit le paragraphe 46 ?")
-    assert a.mode == "direct" and a.citations == [46] and REPORT.paragraph(46).text in a.text
+    assert a.mode == "direct" and _cited(a) == [46] and REPORT.paragraph(46).text in a.text
 
 
 def test_section_question_outlines_the_section():
     a = answer("What does part E of section IV cover?")
     assert a.mode == "direct" and a.language == "en"
-    assert "Collecte de données" in a.text and all(76 <= n <= 82 for n in a.citations)
+    assert "Collecte de données" in a.text and all(76 <= n <= 82 for n in _cited(a))
 
 
 def test_follow_up_uses_the_conversation():
     a = answer("et en 2018 ?", history=["Combien d'utilisateurs ont consulté SHERLOC en 2019 ?"])
     assert a.standalone_question == "Combien d'utilisateurs ont consulté SHERLOC en 2018 ?"
-    assert 24 in a.citations
+    assert 24 in _cited(a)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -162,7 +168,7 @@ def test_bad_input_is_a_clear_value_error(bad, message):
 
 def test_control_characters_are_ignored():
     a = answer("Combien\x00 d'États sont\x07 parties à la Convention contre la corruption ?")
-    assert 46 in a.citations
+    assert 46 in _cited(a)
 
 
 def test_prompt_injection_leaks_nothing():

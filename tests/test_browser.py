@@ -9,6 +9,7 @@ from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
+KEY = "unodc-crime-prevention-report-2020"  # the seed's id in the page's element ids
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -50,7 +51,7 @@ def test_ask_click_citation_see_paragraph(page):
     citation.wait_for(timeout=30_000)
     assert citation.inner_text() == "§46"
     citation.click()
-    card = page.locator("#src-46")
+    card = page.locator(f"#src-{KEY}-46")
     card.wait_for(state="visible", timeout=5_000)
     assert card.evaluate("el => el.open") is True
     assert "187 parties" in card.inner_text()
@@ -60,8 +61,8 @@ def test_ask_click_citation_see_paragraph(page):
 
 
 def test_read_around_opens_the_report_at_the_paragraph(page):
-    page.locator("#src-46 a.goto").click()
-    paragraph = page.locator("#report-p46")
+    page.locator(f"#src-{KEY}-46 a.goto").click()
+    paragraph = page.locator(f"#report-{KEY}-p46")
     paragraph.wait_for(state="visible", timeout=5_000)
     assert paragraph.inner_text().startswith("46.")
     page.get_by_role("tab", name="Chat").click()
@@ -83,6 +84,18 @@ def test_a_follow_up_is_read_with_the_question_before_it(page):
     text = reply.inner_text()
     assert "Question comprise comme" in text and "SHERLOC en 2018" in text
     assert reply.locator("a.cite").first.inner_text() == "§24"
+
+
+def test_the_document_picker_restricts_the_question(page):
+    """The picker lists the library's documents; with one chosen, the answer comes from it."""
+    page.locator("#documents input").click()
+    option = page.locator("#documents [role=option]", has_text=KEY).first
+    option.wait_for(timeout=5_000)
+    option.click()
+    page.keyboard.press("Escape")
+    assert KEY in page.locator("#documents").inner_text()
+    reply = _ask_and_wait(page, "Combien d'États sont parties à la Convention contre la corruption ?")
+    assert reply.locator("a.cite").first.inner_text() == "§46"
 
 
 @pytest.mark.parametrize("payload", [

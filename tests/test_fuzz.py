@@ -17,13 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import SEED as SEED_REPORT
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from assistant import ReportParseError, answer, fuzz, load_report, retrieve
 from assistant.conversation import standalone_question
-from assistant.records import Answer, Passage, Quote
-from assistant.settings import Settings
+from assistant.records import Answer, Citation, Passage, Quote
 
 SEED = int(os.environ.get("FUZZ_SEED", fuzz.DEFAULT_SEED))
 LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", fuzz.DEFAULT_EXAMPLES))
@@ -109,7 +109,8 @@ def test_follow_up_rewriting_is_total_and_bounded(question, previous):
 
 def _answer_from(data: dict) -> Answer:
     return Answer(**{**data, "passages": [Passage(**{**p, "section": tuple(p["section"])}) for p in data["passages"]],
-                     "quotes": [Quote(**q) for q in data["quotes"]]})
+                     "quotes": [Quote(**q) for q in data["quotes"]],
+                     "citations": [Citation(**c) for c in data["citations"]]})
 
 
 @pytest.mark.server
@@ -139,7 +140,7 @@ def test_ask_api_answers_or_says_what_is_wrong(server_url, question, k):
 # --- the parser ---------------------------------------------------------------------------------------
 
 SOURCES = {"mini": (FIXTURES / "mini_report.md").read_text(encoding="utf-8"),
-           "report": Settings().report_path.read_text(encoding="utf-8")}
+           "report": SEED_REPORT.read_text(encoding="utf-8")}
 STRUCTURE = ["## VII. Nouvelle section", "### Z. Partie", "#### 9. Détail", "## Sans numéro", "5. Un paragraphe.",
              "117. Au-delà.", "0. Zéro.", "<sup>1</sup> note", "<sup>9</sup> note orpheline", "Texte<sup>7</sup>.",
              "---", "#", "1.", "99999999999. Trop.", "9" * 5000 + ". Énorme.", "<sup>" + "1" * 5000 + "</sup> x",

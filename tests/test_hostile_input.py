@@ -12,12 +12,20 @@ from assistant import answer, load_report, retrieve
 
 pytestmark = pytest.mark.model
 REPORT = load_report()
+
+
+def _cited(a) -> list[int]:
+    """The paragraph numbers an answer cites (all of the one document the library holds)."""
+    assert all(c.document == REPORT.doc_id for c in a.citations)
+    return [c.paragraph for c in a.citations]
+
+
 QUESTION = "Combien d'États sont parties à la Convention contre la corruption ?"
 
 
 def test_a_lone_surrogate_is_no_crash_in_answer():
     a = answer("\ud83d")  # was: TypeError in the tokenizer
-    assert a.abstained and a.citations == [] and a.question == "\ufffd"
+    assert a.abstained and _cited(a) == [] and a.question == "\ufffd"
 
 
 def test_a_lone_surrogate_is_no_crash_in_retrieve():
@@ -26,7 +34,7 @@ def test_a_lone_surrogate_is_no_crash_in_retrieve():
 
 def test_a_lone_surrogate_inside_a_question_leaves_it_answerable():
     a = answer(QUESTION.replace("parties", "parties\ud83d"))
-    assert 46 in a.citations
+    assert 46 in _cited(a)
 
 
 @pytest.mark.parametrize("item", [None, 5])
@@ -97,7 +105,7 @@ def test_an_unknown_setting_is_a_value_error():
 ])
 def test_a_paragraph_the_report_does_not_have_is_said_to_be_missing(question, text):
     a = answer(question)  # "§-1" quoted §23 and §38
-    assert a.text == text and a.abstained and a.citations == [] and a.quotes == []
+    assert a.text == text and a.abstained and _cited(a) == [] and a.quotes == []
 
 
 @pytest.mark.parametrize("question, text", [
@@ -107,11 +115,11 @@ def test_a_paragraph_the_report_does_not_have_is_said_to_be_missing(question, te
 ])
 def test_a_section_the_report_does_not_have_is_said_to_be_missing(question, text):
     a = answer(question)  # "section IX.Z" quoted §99 and §47
-    assert a.text == text and a.abstained and a.citations == []
+    assert a.text == text and a.abstained and _cited(a) == []
 
 
 def test_existing_parts_are_still_answered_directly():
-    assert answer("Que dit le paragraphe 116 ?").citations == [116]
+    assert _cited(answer("Que dit le paragraphe 116 ?")) == [116]
     assert answer("Que couvre la partie F de la section IV ?").mode == "direct"
 
 

@@ -1,4 +1,8 @@
-"""The persisted FAISS index: manifest, atomic files, stale and corrupt indexes rebuilt."""
+"""The persisted index: manifest, per-document stores, atomic files, stale and corrupt indexes
+brought up to date (embedding only what does not check out).
+
+Most tests build with the fake embedder (tests/conftest.py), as what is tested is what happens
+around the embedding; the manifest of an index the real model built is checked in the slow tier."""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ import json
 import logging
 
 import pytest
+from conftest import SEED_ID
 
 from assistant.index import (
+    DOCS_DIR,
     FAISS_FILE,
+    FORMAT_VERSION,
     MANIFEST_FILE,
     SENTENCES_FILE,
     UNITS_FILE,
@@ -17,18 +24,11 @@ from assistant.index import (
     build_units,
     ensure_index,
     load_index,
+    parser_sha256,
+    unit_sentences,
 )
 from assistant.report import load_report
 from assistant.settings import Settings
-
-pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    settings = Settings(index_dir=tmp_path_factory.mktemp("index"))
-    build_index(settings)
-    return settings
 
 
 def test_units_cover_paragraphs_headings_and_summary():
@@ -38,42 +38,46 @@ def test_units_cover_paragraphs_headings_and_summary():
     assert kinds.count("heading") == len(load_report().headings)
     p20 = next(u for u in units if u.paragraph == 20)
     assert p20.embed_text.startswith("Mesures prises par l'Office") and "ONUDC" in p20.search_text
-    heading = next(u for u in units if u.id == "h:IV.E")
-    assert heading.paragraph is None and heading.text.endswith("(§76–§82)")
+    assert p20.id == f"{SEED_ID}#p20" and p20.local_id == "p20" and p20.document == SEED_ID
+    heading = next(u for u in units if u.id == f"{SEED_ID}#h:IV.E")
+    assert heading.paragraph is None and heading.text.endswith("(§76–§82)") and heading.heading_label == "IV.E"
+    assert units[0].embed_text.startswith("Résumé du rapport : ")  # the seed's summary, in its language
 
 
-def test_manifest_records_what_built_the_index(built):
+@pytest.fixture
+def built(library):
+    build_index(library)
+    return library
+
+
+def _store(settings) -> str:
+    return json.loads((settings.index_dir / MANIFEST_FILE).read_text())["documents"][0]["store"]
+
+
+def test_manifest_records_what_built_the_index_and_each_document(built, fake_embedder):
     manifest = json.loads((built.index_dir / MANIFEST_FILE).read_text())
-    assert manifest["format_version"] == 1
-    assert manifest["model_id"] == "intfloat/multilingual-e5-small"
-    assert len(manifest["model_sha256"]) == 64
-    assert manifest["corpus_sha256"] == load_report().sha256
-    assert manifest["dimension"] == 384 and manifest["units"] == len(build_units(load_report()))
-    assert manifest["encoder"] == "onnx" and len(manifest["encoder_sha256"]) == 64
-    assert manifest["index_type"] == "flat"  # ~150 units: exact search
-    leftovers = [p.name for p in built.index_dir.iterdir() if p.name.startswith(".")]
-    assert leftovers == []  # temp files were renamed, none left behind
+    assert manifest["format_version"] == FORMAT_VERSION == 2 and manifest["model_id"] == "fake"
+    assert manifest["parser_sha256"] == parser_sha256() and manifest["index_type"] == "flat"
+    [entry] = manifest["documents"]
+    report = load_report()
+    units = build_units(report)
+    assert (entry["id"], entry["file"], entry["language"], entry["paragraphs"]) == (
+        SEED_ID, "unodc-crime-prevention-report-2020.fr.md", "fr", 116)
+    assert entry["units"] == manifest["units"] == len(units) and entry["sentences"] == len(unit_sentences(units))
+    assert entry["store"].startswith(f"{DOCS_DIR}/{SEED_ID}-")
+    assert sorted(entry["files"]) == ["report.json", "sentences.npy", "units.json", "vectors.npy"]
+    assert list(manifest["lexical"]) == ["fr"]
+    assert all(name.startswith("lexical-fr.") for name in manifest["lexical"]["fr"])
+    assert fake_embedder.calls == 2  # the units, then the sentences
+    everything = [p for p in built.index_dir.rglob("*")]
+    assert [p.name for p in everything if p.name.startswith(".")] == []  # temp files renamed, none left
 
 
-def test_load_checks_and_returns_the_same_units(built):
+def test_load_checks_and_returns_the_same_units(built, fake_embedder):
     index = load_index(built)
     assert index.units == build_units(load_report())
-    assert index.vectors.ntotal == len(index.units)
-
-
-DAMAGE = {
-    "faiss": (lambda d: (d / FAISS_FILE).write_bytes(b"garbage"), "corrupt"),
-    "units": (lambda d: (d / UNITS_FILE).write_text("[]"), "corrupt"),
-    "sentences": (lambda d: (d / SENTENCES_FILE).unlink(), "missing"),
-    "manifest": (lambda d: (d / MANIFEST_FILE).write_text("{not json"), "unreadable manifest"),
-    "corpus": (lambda d: _edit_manifest(d, corpus_sha256="0" * 64), "corpus_sha256"),
-    "model": (lambda d: _edit_manifest(d, model_sha256="f" * 64), "model_sha256"),
-    "format": (lambda d: _edit_manifest(d, format_version=0), "format_version"),
-    "encoder": (lambda d: _edit_manifest(d, encoder="torch"), "encoder"),
-    "encoder file": (lambda d: _edit_manifest(d, encoder_sha256="e" * 64), "encoder_sha256"),
-    "index type": (lambda d: _edit_manifest(d, index_type="ivf-sq8"), "gets a flat index"),
-    "absent": (lambda d: (d / MANIFEST_FILE).unlink(), "no index"),
-}
+    assert index.vectors.ntotal == len(index.units) and list(index.reports) == [SEED_ID]
+    assert index.reports[SEED_ID] == load_report() and fake_embedder.calls == 2  # loading embeds nothing
 
 
 def _edit_manifest(folder, **changes):
@@ -81,49 +85,91 @@ def _edit_manifest(folder, **changes):
     (folder / MANIFEST_FILE).write_text(json.dumps({**manifest, **changes}))
 
 
-def _copy(built, tmp_path) -> Settings:
-    for path in built.index_dir.iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    return Settings(index_dir=tmp_path)
+def _edit_document(folder, **changes):
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest["documents"][0].update(changes)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+def _in_store(folder, name):
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    return folder / manifest["documents"][0]["store"] / name
+
+
+DAMAGE = {
+    "faiss": (lambda d: (d / FAISS_FILE).write_bytes(b"garbage"), "units.faiss .*corrupt"),
+    "units": (lambda d: _in_store(d, UNITS_FILE).write_text("[]"), "units.json of .*corrupt"),
+    "sentences": (lambda d: _in_store(d, SENTENCES_FILE).unlink(), "sentences.npy of .* missing"),
+    "lexical": (lambda d: (d / "lexical-fr.vocab.index.json").write_text("{}"), "lexical-fr.vocab.*corrupt"),
+    "manifest": (lambda d: (d / MANIFEST_FILE).write_text("{not json"), "unreadable manifest"),
+    "corpus": (lambda d: _edit_document(d, sha256="0" * 64), "the library changed: changed unodc"),
+    "model": (lambda d: _edit_manifest(d, model_sha256="f" * 64), "model_sha256"),
+    "format": (lambda d: _edit_manifest(d, format_version=1), "format_version"),
+    "encoder": (lambda d: _edit_manifest(d, encoder="torch"), "encoder"),
+    "encoder file": (lambda d: _edit_manifest(d, encoder_sha256="e" * 64), "encoder_sha256"),
+    "parser": (lambda d: _edit_manifest(d, parser_sha256="p" * 64), "parser_sha256"),
+    "index type": (lambda d: _edit_manifest(d, index_type="ivf-sq8"), "gets a flat index"),
+    "absent": (lambda d: (d / MANIFEST_FILE).unlink(), "no index"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(DAMAGE))
-def test_a_stale_or_corrupt_index_is_refused(built, tmp_path, case):
-    settings = _copy(built, tmp_path)
+def test_a_stale_or_corrupt_index_is_refused(built, case):
     damage, reason = DAMAGE[case]
-    damage(tmp_path)
+    damage(built.index_dir)
     with pytest.raises(StaleIndexError, match=reason):
-        load_index(settings)
+        load_index(built)
 
 
-@pytest.mark.parametrize("case", ["faiss", "corpus"])
-def test_a_refused_index_is_rebuilt_with_one_log_line(built, tmp_path, caplog, case):
-    settings = _copy(built, tmp_path)
+# What bringing each damaged index up to date embeds again: nothing when the documents' stored
+# vectors check out (FAISS, BM25 and the manifest are reassembled from them), the document whose
+# store does not, everything when the model or the format changed.
+EMBEDS_AGAIN = {"faiss": 0, "lexical": 0, "index type": 0, "parser": 0, "units": 2, "sentences": 2, "corpus": 2,
+                "model": 2, "format": 2, "manifest": 2, "absent": 2}
+
+
+@pytest.mark.parametrize("case", sorted(EMBEDS_AGAIN))
+def test_a_refused_index_is_brought_up_to_date_with_one_log_line(built, fake_embedder, caplog, case):
     damage, reason = DAMAGE[case]
-    damage(tmp_path)
+    damage(built.index_dir)
+    before = fake_embedder.calls
     with caplog.at_level(logging.WARNING, logger="assistant.index"):
-        index = ensure_index(settings)
-    rebuilt = [r for r in caplog.records if "rebuilding the index" in r.getMessage()]
-    assert len(rebuilt) == 1 and reason in rebuilt[0].getMessage()
-    assert load_index(settings).manifest == index.manifest  # what was rebuilt now validates
+        index = ensure_index(built)
+    updated = [r.getMessage() for r in caplog.records if "updating the index" in r.getMessage()]
+    assert len(updated) == 1 and updated[0].startswith(f"updating the index in {built.index_dir}: ")
+    assert fake_embedder.calls - before == EMBEDS_AGAIN[case]
+    assert load_index(built).manifest == index.manifest  # what was written now validates
 
 
-def test_crossing_the_size_threshold_rebuilds_with_the_other_index_type(built, tmp_path, caplog):
+def test_crossing_the_size_threshold_rebuilds_with_the_other_index_type(built, fake_embedder, caplog):
     """A library at or above Settings.exact_search_max gets IVF-SQ8; an index of the other type
-    is stale and rebuilt without being asked."""
+    is stale and reassembled without being asked (and without embedding)."""
     import faiss
 
     from assistant.retrieval import Retriever
 
-    settings = _copy(built, tmp_path).replace(exact_search_max=100)  # the report's ~150 units cross it
+    exact = Retriever(load_index(built), built)
+    settings = built.replace(exact_search_max=100)  # the seed's ~150 units cross it
     with caplog.at_level(logging.WARNING, logger="assistant.index"):
         index = ensure_index(settings)
     assert any("gets a ivf-sq8 index, not flat" in r.getMessage() for r in caplog.records)
     assert index.manifest["index_type"] == "ivf-sq8" and isinstance(index.vectors, faiss.IndexIVFScalarQuantizer)
-    assert load_index(settings).manifest == index.manifest
+    assert load_index(settings).manifest == index.manifest and fake_embedder.calls == 2
     # IVF-SQ8 searching every cluster (nprobe >= nlist here) ranks as exact search does, to 8 bits.
-    exact = Retriever(load_index(built), built)
     approximate = Retriever(index, settings)
     for question in ("Combien d'États sont parties à la Convention contre la corruption ?",
                      "How many users consulted the SHERLOC portal in 2019?"):
-        assert approximate.retrieve(question)[0].paragraph == exact.retrieve(question)[0].paragraph
+        assert approximate.retrieve(question)[0].unit_id == exact.retrieve(question)[0].unit_id
+
+
+@pytest.mark.model
+def test_the_real_models_manifest(tmp_path):
+    """The project's index: built with the converted model and the onnxruntime encoder."""
+    settings = Settings(index_dir=tmp_path / "index")
+    build_index(settings)
+    manifest = json.loads((settings.index_dir / MANIFEST_FILE).read_text())
+    assert manifest["model_id"] == "intfloat/multilingual-e5-small" and len(manifest["model_sha256"]) == 64
+    assert manifest["encoder"] == "onnx" and len(manifest["encoder_sha256"]) == 64
+    assert manifest["dimension"] == 384 and manifest["index_type"] == "flat"  # ~150 units: exact search
+    assert [d["id"] for d in manifest["documents"]] == [SEED_ID]
+    assert load_index(settings).units == build_units(load_report())

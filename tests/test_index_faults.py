@@ -43,7 +43,7 @@ class CountingEmbedder:
     dim = 384
 
     def __init__(self, fail_with: BaseException | None = None):
-        self.calls = 0  # embed_passages calls: two per (re)build, the units and the sentences
+        self.calls = 0  # embed_passages calls: two per document embedded, the units and the sentences
         self.fail_with = fail_with
 
     @classmethod
@@ -71,13 +71,15 @@ def embedder(monkeypatch):
 
 @pytest.fixture
 def stale(tmp_path) -> Settings:
-    """A copy of the project's index whose manifest says it was built from another corpus."""
+    """A copy of the project's index whose manifest says its document was read from another file:
+    that document is embedded again."""
     if not (BUILT / MANIFEST_FILE).is_file():
         pytest.fail("the project's index is missing: run `make index` (or `assistant index`) first")
     folder = tmp_path / "index"
     shutil.copytree(BUILT, folder)
     manifest = json.loads((folder / MANIFEST_FILE).read_text())
-    (folder / MANIFEST_FILE).write_text(json.dumps({**manifest, "corpus_sha256": "0" * 64}))
+    manifest["documents"][0]["sha256"] = "0" * 64
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
     return Settings(index_dir=folder)
 
 
@@ -147,7 +149,7 @@ def test_a_full_disk_during_a_rebuild_serves_from_memory_with_one_warning(stale,
         again = ensure_index(stale)
     assert again is first and embedder.calls == 2  # units and sentences embedded once; no rebuild loop
     lines = _rebuild_lines(caplog)
-    assert len(lines) == 2 and lines[0].startswith("rebuilding the index")
+    assert len(lines) == 2 and lines[0].startswith("updating the index")
     assert lines[1].startswith(f"cannot write the index in {stale.index_dir}: No space left on device; "
                                "answering from the index rebuilt in memory")
     assert [p.name for p in stale.index_dir.iterdir() if p.name.startswith(".")] == []  # temp files removed
@@ -160,7 +162,7 @@ def test_answers_come_from_the_index_kept_in_memory(stale, embedder, monkeypatch
 
     monkeypatch.setattr(files.tempfile, "mkstemp", _read_only)
     assert answer(QUESTION, stale).passages and embedder.calls == 2
-    assert answer("What does paragraph 46 say?", stale).citations == [46]
+    assert [c.paragraph for c in answer("What does paragraph 46 say?", stale).citations] == [46]
     assert embedder.calls == 2  # no rebuild for the next questions
 
 
@@ -280,7 +282,7 @@ def test_serve_with_a_stale_index_in_a_read_only_folder_serves(stale):
         from gradio_client import Client
 
         result = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, 5, api_name="/ask")
-        assert 46 in result["citations"]
+        assert 46 in [c["paragraph"] for c in result["citations"]]
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)

@@ -6,10 +6,10 @@ import re
 from collections import Counter
 
 import pytest
+from conftest import SEED
 
 from assistant import ReportParseError, load_report
 from assistant.report import parse_report
-from assistant.settings import Settings
 from assistant.text import display_text
 
 WORD = re.compile(r"\w+")
@@ -106,7 +106,7 @@ def _unit_words(report) -> Counter:
 
 
 def test_every_word_lands_in_exactly_one_unit(report):
-    source = Settings().report_path.read_text(encoding="utf-8")
+    source = SEED.read_text(encoding="utf-8")
     assert _unit_words(report) == _source_words(source)
 
 

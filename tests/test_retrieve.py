@@ -10,6 +10,8 @@ from assistant import retrieve
 from assistant.retrieval import ReportRetriever, get_retriever, structural_reference
 from assistant.settings import Settings
 
+SEED_ID = "unodc-crime-prevention-report-2020"
+
 pytestmark = pytest.mark.model
 
 HEADINGS = {"I": "I. Introduction", "IV": "IV. Mesures prises par l'Office", "IV.A": "A. Renforcement",
@@ -54,7 +56,8 @@ def test_french_and_english_find_the_paragraph(question, gold):
 def test_passage_fields():
     p = retrieve("Combien d'États sont parties à la Convention contre la corruption ?", k=3)[0]
     assert p.paragraph == 46 and p.section[0].startswith("IV.") and "187 parties" in p.text
-    assert p.kind == "paragraph" and p.unit_id == "p46" and p.score > 0
+    assert p.kind == "paragraph" and p.unit_id == f"{SEED_ID}#p46" and p.score > 0
+    assert p.document == SEED_ID and p.citation.label == f"{SEED_ID} §46"
 
 
 def test_a_named_paragraph_comes_first():
@@ -64,7 +67,7 @@ def test_a_named_paragraph_comes_first():
 
 def test_a_section_question_returns_the_heading_and_its_paragraphs():
     passages = retrieve("Que couvre la partie E de la section IV ?", k=5)
-    assert passages[0].unit_id == "h:IV.E" and passages[0].paragraph is None
+    assert passages[0].unit_id == f"{SEED_ID}#h:IV.E" and passages[0].paragraph is None
     assert all(76 <= p.paragraph <= 82 for p in passages[1:])
 
 
@@ -88,7 +91,8 @@ def test_langchain_retriever():
     assert isinstance(retriever, BaseRetriever)
     docs = retriever.invoke("How many States are parties to the Convention against Corruption?")
     assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
-    assert docs[0].metadata["paragraph"] == 46 and docs[0].id == "p46"
+    assert docs[0].metadata["paragraph"] == 46 and docs[0].id == f"{SEED_ID}#p46"
+    assert docs[0].metadata["document"] == SEED_ID
 
 
 def test_settings_that_only_change_the_search_share_one_index():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 
 import pytest
 
@@ -32,8 +33,21 @@ def client(server_url):
 def test_api_answers_match_answer(client, question):
     remote = client.predict(question, 5, api_name="/ask")
     local = answer(question)
-    assert remote["citations"] == local.citations and remote["text"] == local.text
+    assert remote["citations"] == [asdict(c) for c in local.citations] and remote["text"] == local.text
     assert remote["abstained"] is False and remote["passages"][0]["paragraph"] == local.passages[0].paragraph
+
+
+def test_api_with_documents(client):
+    """/ask_documents restricts the search; a document the library does not hold is an error
+    naming those it does."""
+    from gradio_client.exceptions import AppError
+
+    seed = "unodc-crime-prevention-report-2020"
+    remote = client.predict(QUESTIONS[0], 5, [seed], api_name="/ask_documents")
+    assert remote["citations"][0] == {"document": seed, "paragraph": 46}
+    assert remote["text"] == client.predict(QUESTIONS[0], 5, api_name="/ask")["text"]
+    with pytest.raises(AppError, match=f"no document 'S/1999/1' in the library; it holds: {seed}"):
+        client.predict(QUESTIONS[0], 5, ["S/1999/1"], api_name="/ask_documents")
 
 
 def test_api_bad_input_is_an_error_not_a_crash(client):

@@ -1,21 +1,28 @@
-"""What the chat renders, without a server: escaping, citation links, sources, the report view."""
+"""What the chat renders, without a server: escaping, citation links, sources, the reports view."""
 
 from __future__ import annotations
 
 from assistant import load_report
-from assistant.records import Answer, Passage, Quote
-from assistant.ui import answer_markdown, escape_user_text, report_html, sources_html
+from assistant.records import Answer, Citation, Passage, Quote
+from assistant.ui import answer_markdown, card_id, escape_user_text, library_html, report_html, sources_html
 
 REPORT = load_report()
+DOC = REPORT.doc_id
+KEY = "unodc-crime-prevention-report-2020"  # the seed's id as HTML ids write it
+
+
+def _passage(n: int, score: float, document: str = DOC) -> Passage:
+    return Passage(n, REPORT.paragraph(n).section, REPORT.paragraph(n).text, score, unit_id=f"{document}#p{n}",
+                   document=document)
 
 
 def _answer(**kw) -> Answer:
     base = dict(question="q", text="Selon le rapport :\n« Au moment … comptait 187 parties. » (§46)",
-                citations=[46], abstained=False, language="fr",
-                passages=[Passage(46, REPORT.paragraph(46).section, REPORT.paragraph(46).text, 1.0, unit_id="p46"),
-                          Passage(47, REPORT.paragraph(47).section, REPORT.paragraph(47).text, 0.5, unit_id="p47"),
-                          Passage(None, ("IV. x", "B. Lutte contre la corruption"), "B.", 0.4, kind="heading")],
-                quotes=[Quote(46, REPORT.paragraph(46).text)])
+                citations=[Citation(DOC, 46)], abstained=False, language="fr",
+                passages=[_passage(46, 1.0), _passage(47, 0.5),
+                          Passage(None, ("IV. x", "B. Lutte contre la corruption"), "B.", 0.4, kind="heading",
+                                  document=DOC)],
+                quotes=[Quote(46, REPORT.paragraph(46).text, DOC)])
     return Answer(**{**base, **kw})
 
 
@@ -37,8 +44,19 @@ def test_user_text_is_escaped_once():
 
 def test_citations_become_links():
     md = answer_markdown(_answer())
-    assert '<a class="cite" href="#src-46" title="§46">§46</a>' in md
+    assert f'<a class="cite" href="#src-{KEY}-46" title="{DOC} §46">§46</a>' in md
     assert md.count('class="cite"') == 1
+
+
+def test_citations_of_several_documents_link_to_their_own_cards():
+    """Two documents' §4 in one answer: each mark links to its document's card; a "§N" that is
+    no citation (a section's span, or a paragraph of a document not cited) is left as text."""
+    a = _answer(text="The reports say:\n« a » (S/2025/303 §4)\n« b » (unodc-crime-prevention-report-2020 §4) §9",
+                citations=[Citation("S/2025/303", 4), Citation(DOC, 4)], language="en")
+    md = answer_markdown(a)
+    assert '<a class="cite" href="#src-s-2025-303-4" title="S/2025/303 §4">S/2025/303 §4</a>' in md
+    assert f'href="#src-{KEY}-4"' in md and ">unodc\\-crime\\-prevention\\-report\\-2020 §4</a>" in md
+    assert md.count('class="cite"') == 2 and "§9" in md
 
 
 def test_abstention_is_plain():
@@ -50,15 +68,30 @@ def test_abstention_is_plain():
 
 def test_sources_cited_first_then_see_also():
     html_ = sources_html(_answer(), REPORT)
-    assert html_.index('id="src-46"') < html_.index("Voir aussi") < html_.index('id="src-47"')
-    assert '<details class="source" id="src-46" open>' in html_ and '<details class="source" id="src-47">' in html_
+    assert html_.index(f'id="src-{KEY}-46"') < html_.index("Voir aussi") < html_.index(f'id="src-{KEY}-47"')
+    assert f'<details class="source" id="src-{KEY}-46" open>' in html_
+    assert f'<details class="source" id="src-{KEY}-47">' in html_
     assert "<mark>" in html_ and "B. Lutte contre la corruption" in html_
-    assert 'href="#report-p46"' in html_
-    english = sources_html(_answer(language="en"), REPORT)
+    assert f'href="#report-{KEY}-p46"' in html_ and "<summary>§46 " in html_
+    english = sources_html(_answer(language="en"), {DOC: REPORT})
     assert "Cited paragraphs" in english and "See also" in english
+
+
+def test_sources_of_several_documents_name_them():
+    other = Passage(46, ("I. x",), "t", 0.9, unit_id="S/2025/303#p46", document="S/2025/303")
+    html_ = sources_html(_answer(passages=[_passage(46, 1.0), other]), {DOC: REPORT, "S/2025/303": REPORT})
+    assert f"<summary>{DOC} §46 " in html_ and "<summary>S/2025/303 §46 " in html_
+    assert 'id="src-s-2025-303-46"' in html_ and 'href="#report-s-2025-303-p46"' in html_
+    assert card_id(Citation("E/CN.5/2025/4", 3)) == "src-e-cn-5-2025-4-3"
 
 
 def test_report_view_has_every_paragraph_anchor():
     view = report_html(REPORT)
-    assert all(f"id='report-p{n}'" in view for n in range(1, 117))
+    assert all(f"id='report-{KEY}-p{n}'" in view for n in range(1, 117))
     assert view.count("<script") == 0
+
+
+def test_the_library_view_folds_each_document():
+    assert library_html({DOC: REPORT}) == report_html(REPORT)  # one document: shown open, as before
+    two = library_html({DOC: REPORT, "other": REPORT})
+    assert two.count("<details class='doc'") == 2 and f"id='doc-{KEY}'" in two and "id='doc-other'" in two

@@ -1,7 +1,7 @@
 """Read reports into the project's records, whatever their format.
 
 ``load_any(path)`` picks the reader by the file: a PDF (a UN report as published) goes through
-``load_pdf``; markdown or text (the project's seed) through ``report.load_report``, unchanged.
+``load_pdf``; markdown or text (the project's seed) through ``report.load_text_report``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..records import Report
-from ..report import ReportParseError, load_report
+from ..report import ReportParseError, load_text_report
 from .pdf import load_pdf
 from .structure import PdfParseError
 
@@ -27,7 +27,7 @@ def load_any(path: str | Path) -> Report:
     if path.suffix.lower() == ".pdf":
         return load_pdf(path)
     if path.suffix.lower() in _TEXT_SUFFIXES:
-        return load_report(path)
+        return load_text_report(path)
     with path.open("rb") as f:
         if f.read(5) == b"%PDF-":
             return load_pdf(path)
