@@ -78,7 +78,7 @@ def cmd_add(args, settings: Settings) -> int:
     for path in args.paths:
         started = time.perf_counter()
         try:
-            report = add_report(path, settings)
+            report = add_report(path, settings, progress=_progress())  # a bar on a terminal
         except (ValueError, FileNotFoundError) as exc:  # unreadable, or already there: the library unchanged
             print(f"error: {path}: {exc}", file=sys.stderr, flush=True)
             failed += 1

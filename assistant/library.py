@@ -92,9 +92,10 @@ def library_reports(settings: Settings | None = None) -> dict[str, Report]:
     return {report.doc_id: report for _, report in documents}
 
 
-def add_report(path: str | Path, settings: Settings | None = None) -> Report:
+def add_report(path: str | Path, settings: Settings | None = None, progress: bool = False) -> Report:
     """Add the report in ``path`` (PDF, markdown or text) to the library: parse it, copy it into
-    ``settings.corpus_dir`` and index it, embedding only it. Returns the parsed report.
+    ``settings.corpus_dir`` and index it, embedding only it (with a progress bar on stderr when
+    ``progress``). Returns the parsed report.
 
     Raises ``FileNotFoundError`` or ``ReportParseError`` (naming the page or line) when the file
     cannot be read, ``LibraryError`` when another file of the library holds the same document or
@@ -111,7 +112,7 @@ def add_report(path: str | Path, settings: Settings | None = None) -> Report:
     for cf, held in current.values():
         if held.doc_id == report.doc_id:
             if cf.sha256 == sha:
-                index_module.install_fresh(settings)  # already there: make sure it is indexed
+                index_module.install_fresh(settings, progress=progress)  # already there: make sure it is indexed
                 return held
             raise LibraryError(f"{report.doc_id} is already in the library (from {cf.path.name}): "
                                f"remove it first (assistant remove {report.doc_id})")
@@ -124,7 +125,7 @@ def add_report(path: str | Path, settings: Settings | None = None) -> Report:
         atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
         copied = True
     try:
-        index_module.install_fresh(settings)
+        index_module.install_fresh(settings, progress=progress)
     except BaseException:
         if copied:  # the library stays as it was
             target.unlink(missing_ok=True)

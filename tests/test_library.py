@@ -85,6 +85,18 @@ def test_adding_a_document_embeds_it_alone(library, fake_embedder):
     assert fake_embedder.calls == 4
 
 
+def test_adding_reports_progress_only_when_asked(library, fake_embedder, capsys):
+    """`assistant add` on a terminal passes progress=True: a line per document (and the real
+    embedder's bar); a script's add prints nothing."""
+    ensure_index(library)
+    capsys.readouterr()
+    add_report(MINI_EN, library)
+    assert "embedding" not in capsys.readouterr().err
+    remove_report("mini-report", library)
+    add_report(MINI_EN, library, progress=True)
+    assert "embedding mini-report: " in capsys.readouterr().err
+
+
 def test_removing_a_document_embeds_nothing(library, fake_embedder):
     add_report(MINI_EN, library)
     calls = fake_embedder.calls
