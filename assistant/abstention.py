@@ -129,6 +129,8 @@ def _stands_out(retriever: Retriever, found: Retrieval, topic: list[tuple[frozen
     """Raw similarity is no signal (English questions score lower everywhere), but how far the
     report's closest sentence lies above the question's mean similarity to all its sentences,
     in standard deviations, is (``Settings.abstain_standout``)."""
+    if retriever.settings.abstain_standout <= 0:
+        return True  # off (the default): every question stands out at least 0 deviations
     similarities = retriever.index.sentence_vectors @ found.query_vector
     spread = float(similarities.std()) or 1.0
     standout = (float(similarities.max()) - float(similarities.mean())) / spread
