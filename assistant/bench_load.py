@@ -15,6 +15,7 @@ all). The load generator runs on the same 2 cores as the server, as the issue's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -26,6 +27,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+
+from .settings import cores
 
 QUESTIONS = [
     "Combien d'États sont parties à la Convention contre la corruption ?",
@@ -144,6 +147,19 @@ class Server:
             self.proc.wait()
 
 
+@contextlib.contextmanager
+def _measured(run: LoadRun, server: Server | None):
+    """The block's wall time, this process's CPU (the clients) and the server's CPU, into ``run``."""
+    server_cpu = server.cpu_s() if server else None
+    client_cpu = time.process_time()
+    began = time.monotonic()
+    yield
+    run.wall_s = time.monotonic() - began
+    run.client_cpu_s = time.process_time() - client_cpu
+    if server is not None:
+        run.server_cpu_s = server.cpu_s() - server_cpu
+
+
 def run_clients(url: str, clients: int = 50, questions_each: int = 5, timeout: float = 20.0,
                 label: str = "", server: Server | None = None) -> tuple[LoadRun, list[tuple[float, float]]]:
     """``clients`` gradio_client clients × ``questions_each`` questions through ``/ask``. Returns
@@ -177,16 +193,10 @@ def run_clients(url: str, clients: int = 50, questions_each: int = 5, timeout: f
                     spans.append((started, ended))
 
         futures = [pool.submit(one_client, i) for i in range(clients)]
-        server_cpu = server.cpu_s() if server else None
-        client_cpu = time.process_time()
-        barrier.wait()
-        began = time.monotonic()
-        for f in futures:
-            f.result()
-        run.wall_s = time.monotonic() - began
-        run.client_cpu_s = time.process_time() - client_cpu
-        if server is not None:
-            run.server_cpu_s = server.cpu_s() - server_cpu
+        with _measured(run, server):
+            barrier.wait()
+            for f in futures:
+                f.result()
     return run, spans
 
 
@@ -242,15 +252,9 @@ def run_http_clients(url: str, clients: int = 50, questions_each: int = 5, timeo
         async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
             start = asyncio.Event()
             tasks = [asyncio.create_task(one_client(http, i, start)) for i in range(clients)]
-            server_cpu = server.cpu_s() if server else None
-            client_cpu = time.process_time()
-            began = time.monotonic()
-            start.set()
-            await asyncio.gather(*tasks)
-            run.wall_s = time.monotonic() - began
-            run.client_cpu_s = time.process_time() - client_cpu
-            if server is not None:
-                run.server_cpu_s = server.cpu_s() - server_cpu
+            with _measured(run, server):
+                start.set()
+                await asyncio.gather(*tasks)
 
     asyncio.run(main())
     return run, spans
@@ -322,7 +326,7 @@ def print_runs(runs: list[LoadRun]) -> None:
               f"server peak RSS {s['server_peak_rss_mb']:.0f} MB{extra}")
         if s["server_cpu_ms_per_request"] is not None:
             print(f"    CPU per request: server {s['server_cpu_ms_per_request']:.0f} ms, "
-                  f"clients {s['client_cpu_ms_per_request']:.0f} ms (2 cores: {2000 / s['req_per_s']:.0f} ms "
-                  "of core time per request were available)")
+                  f"clients {s['client_cpu_ms_per_request']:.0f} ms ({cores()} cores: "
+                  f"{1000 * cores() / s['req_per_s']:.0f} ms of core time per request were available)")
         for e in sorted(set(r.errors))[:5]:
             print(f"    error: {e}")

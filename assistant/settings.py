@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cores() -> int:
+def cores() -> int:
     """The cores this process may run on (a container's share, not the host's count)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
 
@@ -136,7 +136,7 @@ class Settings:
     # first-come order. `assistant bench --load`, 50 plain-HTTP clients, 2 cores: at 8, p50
     # 1.34 s / p95 3.99 s, 27.5 requests/s; at 2, 1.52 s / 1.84 s, 31.5 requests/s. A remote
     # chat model (the generative mode) waits instead of computing: raise it there.
-    concurrency: int = field(default_factory=lambda: _cores())
+    concurrency: int = field(default_factory=cores)
     # Requests that may wait in Gradio's queue; more are refused at once ("queue full").
     queue_size: int = 512
 
