@@ -7,8 +7,9 @@ does around it (read from the model folder's own files):
 
 - the prompt ("query: ", "passage: ") from ``config_sentence_transformers.json``, prepended to
   the text as sentence-transformers does (no stripping);
-- the ``tokenizers`` tokenizer of ``tokenizer.json``, truncated at ``max_seq_length``
-  (``sentence_bert_config.json``), special tokens kept;
+- the tokenizer of ``tokenizer.json``, truncated at ``max_seq_length``
+  (``sentence_bert_config.json``), special tokens kept: run by sentencepiece when a checked
+  conversion gives the same ids, in a fifth of the memory (``tokenizer.py``), else by ``tokenizers``;
 - mean pooling over the attention mask, prompt tokens included (``1_Pooling/config.json``),
   then L2 normalisation.
 
@@ -243,7 +244,8 @@ class OnnxEmbedder:
     def __init__(self, model, folder: Path, record: dict, threads: int = 2, int8: bool = False,
                  batch_size: int = 32):
         import onnxruntime as ort
-        from tokenizers import Tokenizer
+
+        from .tokenizer import load_tokenizer
 
         self.model = model
         self.recipe = ModelRecipe.read(model.path)
@@ -251,9 +253,8 @@ class OnnxEmbedder:
         self.batch_size = max(1, batch_size)
         self.encoder = "onnx-int8" if int8 else "onnx"
         self.encoder_sha256 = encoder_sha256(record, int8)
-        self._tokenizer = Tokenizer.from_file(str(model.path / "tokenizer.json"))
-        self._tokenizer.no_padding()  # padded here, to the batch's longest
-        self._tokenizer.enable_truncation(self.recipe.max_seq_length)
+        # Not padded (padded here, to the batch's longest); sentencepiece when it gives the same ids.
+        self._tokenizer = load_tokenizer(model.path / "tokenizer.json", self.recipe.max_seq_length, folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
@@ -290,22 +291,22 @@ class OnnxEmbedder:
         if not texts:
             return out
         if len(texts) == 1:
-            out[0] = self._run([self._tokenizer.encode(texts[0]).ids])[0]
+            out[0] = self._run([self._tokenizer.encode(texts[0])])[0]
             return out
         encodings = self._tokenizer.encode_batch(texts)
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        order = np.argsort([-len(e) for e in encodings], kind="stable")
         batches, at = [], 0
         while at < len(order):
             # Attention holds batch × heads × tokens² scores per layer: a batch of 32 texts of 512
             # tokens took 1.3 GB. Long texts go in smaller batches (32 of 128 tokens at most).
-            width = len(encodings[order[at]].ids)
+            width = len(encodings[order[at]])
             size = max(1, min(self.batch_size, _BATCH_TOKENS_SQUARED // (width * width)))
             batches.append(order[at:at + size])
             at += size
         from tqdm import tqdm
 
         for batch in tqdm(batches, desc="embedding", unit="batch", disable=not progress):
-            out[batch] = self._run([encodings[i].ids for i in batch])
+            out[batch] = self._run([encodings[i] for i in batch])
         return out
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
