@@ -25,7 +25,7 @@ from .index import INDEX_FIELDS, Index, ensure_index, unit_sentences
 from .lexical import DEFAULT_LANGUAGE, LibraryLexical, speaker_of, tokenize
 from .records import Passage, Unit, unit_id
 from .settings import Settings
-from .text import fold, numbers, ordinals
+from .text import detect_language, fold, numbers, ordinals
 from .validation import InvalidInput, check_documents, check_k, check_question, check_settings
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
@@ -153,6 +153,8 @@ class Retriever:
         for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
         self._is_heading = np.array([u.kind == "heading" for u in index.units], dtype=bool)
+        #: Each unit's language (its document's), for the cross-language shift of the dense rankings.
+        self._unit_language = np.array([languages[u.document] for u in index.units], dtype=object)
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [sentence_tokens(sentence, speaker_of(index.units[position]),
@@ -264,17 +266,37 @@ class Retriever:
         return [u.paragraph for u in self.index.units
                 if u.kind == "paragraph" and u.section[:len(unit.section)] == unit.section]
 
+    def _language_shift(self, question: str) -> np.ndarray | None:
+        """What to add to each unit's cosine before ranking: ``settings.cross_language_shift``
+        for units in another language than the question's (None when nothing is shifted: one
+        language in the library, or no shift set for the pair). Why: the encoder ranks passages in
+        the question's language above equally relevant ones in another, and in a library of
+        several languages an English question on a French report lost to English reports."""
+        if len(set(self._unit_language)) < 2:
+            return None
+        asked = detect_language(question)
+        pairs = self.settings.language_shifts()
+        shift = np.array([pairs.get((asked, lang), 0.0) if lang != asked else 0.0 for lang in self._unit_language])
+        return shift if shift.any() else None
+
     def _fused_scores(self, question: str, query: np.ndarray) -> np.ndarray:
         """Weighted reciprocal-rank fusion of the dense and the lexical rankings."""
         s, n = self.settings, len(self.index.units)
         fused = np.zeros(n, dtype=np.float64)
-        for rank, (i, _) in enumerate(self.index.search(query, s.candidates)):
+        shift = self._language_shift(question)
+        if shift is None:
+            dense = [i for i, _ in self.index.search(query, s.candidates)]
+        else:  # the shift can lift a unit from below any top list: all are scored (languages mix in small libraries)
+            dense = np.argsort(-(self.unit_vectors @ query + shift), kind="stable")[: s.candidates]
+        for rank, i in enumerate(dense):
             fused[i] += s.dense_weight / (s.rrf_k + rank + 1)
         if s.sentence_weight:
             # A paragraph also ranks by its single closest sentence: a long paragraph's vector
             # blurs the one fact a question asks about.
             best = np.full(n, -1.0)
             np.maximum.at(best, self._sentence_unit, self.index.sentence_vectors @ query)
+            if shift is not None:
+                best = np.where(best > -1.0, best + shift, best)
             for rank, i in enumerate(np.argsort(-best, kind="stable")[: s.candidates]):
                 if best[i] > -1.0:
                     fused[i] += s.sentence_weight / (s.rrf_k + rank + 1)

@@ -188,6 +188,11 @@ def check_settings(settings: object = None, overrides: dict | None = None) -> Se
 
 def _checked(name: str, value: object) -> object:
     kind = SETTING_KINDS[name]
+    if name == "cross_language_shift" and isinstance(value, str):
+        try:
+            Settings(cross_language_shift=value).language_shifts()
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
     if kind == "whole":
         return _whole(name, value)
     if kind == "real":

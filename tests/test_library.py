@@ -200,6 +200,29 @@ def test_restricted_retrievers_are_shared_and_keep_their_settings(library, fake_
     assert len(retrieve("What does mini-report say about patrols?", 2, library)) == 2
 
 
+def test_the_cross_language_shift_lifts_units_in_another_language(library, fake_embedder):
+    from assistant.retrieval import get_retriever
+
+    add_report(MINI_EN, library)  # English, beside the French seed
+    retriever = get_retriever(library)
+    shift = retriever._language_shift(QUESTION_EN)
+    french = np.array([u.document == SEED_ID for u in retriever.index.units])
+    assert shift is not None and set(shift[french]) == {0.04} and set(shift[~french]) == {0.0}
+    assert retriever._language_shift("Combien de policiers la mission a-t-elle formés ?") is None  # no fr>en shift
+    assert get_retriever(library.replace(cross_language_shift="none"))._language_shift(QUESTION_EN) is None
+    # A shift large enough puts the seed first for an English question about the English report.
+    assert retrieve(QUESTION_EN, 1, library.replace(cross_language_shift="none"))[0].document == "mini-report"
+    assert retrieve(QUESTION_EN, 1, library.replace(cross_language_shift="en>fr:5"))[0].document == SEED_ID
+    with pytest.raises(ValueError, match="is not 'asked>unit:number'"):
+        retrieve(QUESTION_EN, 1, library.replace(cross_language_shift="en=fr"))
+
+
+def test_a_one_language_library_is_never_shifted(library, fake_embedder):
+    from assistant.retrieval import get_retriever
+
+    assert get_retriever(library)._language_shift("How many States are parties?") is None
+
+
 def test_a_question_naming_a_document_searches_it():
     assert _names("What does S/2025/303 say about ammunition?", "S/2025/303")
     assert _names("que dit s/2025/303 ?", "S/2025/303")
