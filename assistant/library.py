@@ -85,7 +85,7 @@ def read_corpus(settings: Settings, cached: Callable[[CorpusFile], Report | None
 def library_reports(settings: Settings | None = None) -> dict[str, Report]:
     """doc id -> Report for every document of the library, in id order. Parses only what the
     index does not already hold (no embedding)."""
-    from .index import cached_parse
+    from .search.index import cached_parse
 
     settings = settings or Settings.from_env()
     documents, _ = read_corpus(settings, cached_parse(settings))
@@ -101,8 +101,8 @@ def add_report(path: str | Path, settings: Settings | None = None, progress: boo
     cannot be read, ``LibraryError`` when another file of the library holds the same document or
     has the same name; the library is then unchanged. Adding a file the library already holds does
     nothing."""
-    from . import index as index_module
     from .ingest import load_any
+    from .search import index as index_module
 
     settings = settings or Settings.from_env()
     source = Path(path)
@@ -137,7 +137,7 @@ def remove_report(document: str, settings: Settings | None = None) -> Report:
     """Remove a document (by its id, e.g. "S/2025/303", or its file's name) from the library:
     its file is deleted from ``settings.corpus_dir`` and the index updated without embedding.
     Returns the report removed; ``LibraryError`` if the library holds no such document."""
-    from . import index as index_module
+    from .search import index as index_module
 
     settings = settings or Settings.from_env()
     documents, _ = read_corpus(settings, index_module.cached_parse(settings))

@@ -41,9 +41,10 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache_dir)
     # Threads for embedding (onnxruntime's or torch's); the machines have 2 cores.
     threads: int = 2
-    # What runs the model: "onnx" (onnxruntime, no torch at query time: assistant/onnx_encoder.py),
-    # "onnx-int8" (dynamically quantised weights: faster, less faithful; see the README) or
-    # "torch" (sentence-transformers itself). The index records it and is rebuilt when it changes.
+    # What runs the model: "onnx" (onnxruntime, no torch at query time:
+    # assistant/search/onnx_encoder.py), "onnx-int8" (dynamically quantised weights: faster, less
+    # faithful; see the README) or "torch" (sentence-transformers itself). The index records it
+    # and is rebuilt when it changes.
     encoder: str = "onnx"
     # Texts per batch when embedding many (index builds); sorted by length so little is padding.
     embed_batch_size: int = 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .glossary import glossary
+from .search.glossary import glossary
 
 # OCR turned the acronym ONUDC into these; search must see one spelling.
 _ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import load_report
-from assistant.glossary import GlossaryError, glossary, parse_glossary
-from assistant.lexical import tokenize
+from assistant.search.glossary import GlossaryError, glossary, parse_glossary
+from assistant.search.lexical import tokenize
 from assistant.text import question_search_text, search_text
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import is_follow_up, standalone_question
+from assistant.compose.conversation import is_follow_up, standalone_question
 from assistant.settings import Settings
 from assistant.text import display_text, numbers, ordinals, question_search_text, search_text, sentences
 

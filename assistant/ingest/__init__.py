@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..records import Report
-from ..report import ReportParseError, load_text_report
+from .markdown import ReportParseError, load_text_report
 from .pdf import load_pdf
 from .structure import PdfParseError
 

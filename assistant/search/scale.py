@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .settings import Settings
+from ..settings import Settings
 
 FLAT, IVF_SQ8 = "flat", "ivf-sq8"
 # k-means wants at least this many training points per cluster (FAISS warns below 39).

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..settings import Settings
 from . import evaluate
-from .settings import Settings
 
 #: Candidate values, wide enough that the choice is not made at a grid edge by construction.
 RETRIEVAL_GRID: dict[str, tuple] = {
@@ -120,7 +120,7 @@ def _queries_cached(settings: Settings):
     """Every retriever for these settings' index shares one Index object: a caching embedder put
     there serves every candidate of a grid (what a candidate changes is downstream of the query
     vector), and the real one is put back after."""
-    from .retrieval import get_retriever
+    from ..search.retrieval import get_retriever
 
     index = get_retriever(settings).index
     real = index.embedder
@@ -133,8 +133,8 @@ def _queries_cached(settings: Settings):
 
 def retrieval_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
     """MRR@10 of each candidate fusion setting on each answerable question (NaN otherwise)."""
-    from .conversation import standalone_question
-    from .retrieval import get_retriever
+    from ..compose.conversation import standalone_question
+    from ..search.retrieval import get_retriever
 
     reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)
@@ -165,8 +165,8 @@ def answer_score(q: evaluate.Question, metrics: dict) -> float:
 
 
 def answer_scores(questions: list[evaluate.Question], settings: Settings, options: list[dict]) -> np.ndarray:
-    from .answering import answer
-    from .retrieval import get_retriever
+    from ..compose.answering import answer
+    from ..search.retrieval import get_retriever
 
     reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)

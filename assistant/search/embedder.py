@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..settings import Settings
 from . import e5_convert
 from .e5_convert import ModelNotFoundError
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 

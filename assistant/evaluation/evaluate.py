@@ -34,12 +34,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .answering import answer, numbers_outside_citations
-from .conversation import standalone_question
-from .records import Answer, Report
-from .retrieval import get_retriever
-from .settings import ROOT, Settings
-from .text import fold, numbers
+from ..compose.answering import answer, numbers_outside_citations
+from ..compose.conversation import standalone_question
+from ..records import Answer, Report
+from ..search.retrieval import get_retriever
+from ..settings import ROOT, Settings
+from ..text import fold, numbers
 
 QUESTIONS = ROOT / "evals" / "questions.jsonl"
 #: Questions on the ten sample reports (tests/fixtures/un-samples), each naming its document.
@@ -226,7 +226,7 @@ def content_overlap(question: str, gold_texts: list[str]) -> float:
 
     Why it is measured: a question written while reading a paragraph reuses its words, and on
     such questions anything lexical looks like a gain; users ask in their own words."""
-    from .lexical import tokenize
+    from ..search.lexical import tokenize
 
     asked = set(tokenize(question)) - set(tokenize(_QUESTION_WORDS))
     if not asked:
@@ -464,7 +464,7 @@ def run(split: str = "test", path: Path = QUESTIONS, settings: Settings | None =
     if baselines:
         for name, change in BASELINES.items():
             systems[name] = evaluate_system(questions, settings.replace(**change), with_answers=False)
-    from .embedder import resolve_model
+    from ..search.embedder import resolve_model
 
     model = resolve_model(settings, convert_if_missing=False)
     return {

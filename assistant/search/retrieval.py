@@ -20,13 +20,13 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from ..records import Passage, Unit, unit_id
+from ..settings import Settings
+from ..text import fold, numbers, ordinals
+from ..validation import InvalidInput, check_documents, check_k, check_question, check_settings
 from .glossary import glossary
 from .index import INDEX_FIELDS, Index, ensure_index, unit_sentences
 from .lexical import DEFAULT_LANGUAGE, LibraryLexical, speaker_of, tokenize
-from .records import Passage, Unit, unit_id
-from .settings import Settings
-from .text import fold, numbers, ordinals
-from .validation import InvalidInput, check_documents, check_k, check_question, check_settings
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
 

@@ -7,8 +7,8 @@ import json
 import math
 from pathlib import Path
 
+from ..files import atomic_write
 from . import evaluate
-from .files import atomic_write
 
 RETRIEVAL = ("hit@1", "hit@5", "recall@5", "mrr@10", "ndcg@10")
 ANSWERS = ("citation_precision", "citation_recall", "fact_coverage", "abstained_unanswerable",

@@ -12,9 +12,9 @@ import re
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from .glossary import glossary
-from .lexical import tokenize
-from .text import detect_language
+from ..search.glossary import glossary
+from ..search.lexical import tokenize
+from ..text import detect_language
 
 # What kind of thing the question asks for, by language-independent patterns.
 _ASKS_NUMBER = re.compile(

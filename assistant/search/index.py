@@ -39,14 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write, check_writable, file_sha256, remove_interrupted_writes
+from ..library import CorpusFile, read_corpus
+from ..records import Report, Unit, report_from_dict, report_to_dict, slug, unit_id
+from ..settings import Settings
+from ..text import search_text, sentences
 from .embedder import Embedder, encoder_identity, get_embedder, resolve_model
-from .files import atomic_write, check_writable, file_sha256, remove_interrupted_writes
 from .lexical import _STEMMERS, LibraryLexical, lexical_file_names, lexical_files
-from .library import CorpusFile, read_corpus
-from .records import Report, Unit, report_from_dict, report_to_dict, slug, unit_id
 from .scale import build_vector_index, choose_index_type, prepare_for_search
-from .settings import Settings
-from .text import search_text, sentences
 
 log = logging.getLogger(__name__)
 
@@ -158,14 +158,16 @@ class _Stored:
 
 # --- what built it -----------------------------------------------------------------------------------
 
-_PARSER_SOURCES = ("report.py", "text.py", "records.py", "ingest")
+# Relative to the package: the parsers (``ingest/``, the seed's markdown reader included) and what
+# they build on.
+_PARSER_SOURCES = ("text.py", "records.py", "ingest")
 
 
 @lru_cache(maxsize=1)
 def parser_sha256() -> str:
     """The hash of the parsers' code: a changed parser reads every document again (embedding
     again only those whose units changed)."""
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent
     h = hashlib.sha256()
     for name in _PARSER_SOURCES:
         for path in sorted((package / name).rglob("*.py")) if (package / name).is_dir() else [package / name]:
@@ -311,7 +313,7 @@ def load_index(settings: Settings | None = None) -> Index:
 
 
 def _corpus_files(settings: Settings) -> list[CorpusFile]:
-    from .library import corpus_files
+    from ..library import corpus_files
 
     return corpus_files(settings)
 

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 
-from .settings import Settings
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import threading
 import time
 from dataclasses import asdict
 
-from .answering import answer
-from .records import Answer, Citation, Report, slug
-from .settings import Settings
+from ..compose.answering import answer
+from ..records import Answer, Citation, Report, slug
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ def build_app(settings: Settings):
     """The Gradio Blocks app (not launched)."""
     import gradio as gr
 
-    from .index import ensure_index
+    from ..search.index import ensure_index
 
     reports = ensure_index(settings).reports
     if len(reports) == 1:
@@ -369,7 +369,7 @@ def launch_kwargs(settings: Settings) -> dict:
 def serve(settings: Settings, block: bool = True):
     """Warm the model and index, then serve; prints the local URL. SIGHUP rebuilds the index in
     the background while the last good one keeps answering (``refresh.py``)."""
-    from .index import ensure_index
+    from ..search.index import ensure_index
 
     started = time.perf_counter()
     ensure_index(settings)
@@ -393,7 +393,7 @@ def _rebuild_on_sighup(settings: Settings) -> None:
     printed (the load benchmark reads them)."""
     import signal
 
-    from .refresh import rebuild_in_background
+    from ..search.refresh import rebuild_in_background
 
     if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread (not under a test runner's thread)

@@ -1,8 +1,8 @@
 """Learn an English -> French lexicon from line-aligned UN sentences (tooling: run once, never
 imported at query time).
 
-    python -m assistant.lexicon_learn              # learn, write assistant/data/lexicon_en_fr.txt
-    python -m assistant.lexicon_learn --evaluate   # held-out figures and agreement with the glossary
+    python -m assistant.search.lexicon_learn             # learn, write assistant/search/data/lexicon_en_fr.txt
+    python -m assistant.search.lexicon_learn --evaluate  # held-out figures, agreement with the glossary
 
 The file it writes has the glossary's format (``glossary.parse_glossary`` reads it), so English
 questions can reach the French lexical side through vocabulary learned from general UN text rather
@@ -48,8 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..settings import ROOT
 from .lexicon import LEXICON
-from .settings import ROOT
 
 #: The UN Parallel Corpus extract the project keeps beside its checkouts (shared/unpc).
 DEFAULT_DATA = ROOT.parent / "shared" / "unpc"
@@ -151,7 +151,7 @@ def _stemmer(language: str):
 
 
 def _fold(text: str) -> str:
-    from .text import fold
+    from ..text import fold
 
     return fold(text)
 
@@ -467,7 +467,7 @@ HEADER = """\
 # Resources and Evaluation (LREC'16), Portorož, Slovenia, May 2016.
 #
 # Regenerate (from the repository root; --data defaults to ../shared/unpc):
-#     python -m assistant.lexicon_learn --data {data}
+#     python -m assistant.search.lexicon_learn --data {data}
 """
 
 
@@ -505,7 +505,8 @@ def read_pairs(data: Path, splits: tuple[str, ...] = SPLITS) -> list[tuple[str, 
 # --- command line -----------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.lexicon_learn", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.search.lexicon_learn",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of UNv1.0.{devset,testset}.{en,fr}")
     parser.add_argument("--out", type=Path, default=LEXICON)
     parser.add_argument("--evaluate", action="store_true",
@@ -513,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="with --evaluate: held-out figures for other thresholds")
     args = parser.parse_args(argv)
     if args.evaluate:
-        from .lexicon_eval import report
+        from ..evaluation.lexicon_eval import report
 
         print(report(args.data, args.out, grid=args.grid))
         return 0

@@ -10,7 +10,7 @@ import sys
 import textwrap
 import time
 
-from .settings import Settings
+from ..settings import Settings
 
 
 def _progress() -> bool:
@@ -18,7 +18,7 @@ def _progress() -> bool:
 
 
 def cmd_model(args, settings: Settings) -> int:
-    from .embedder import resolve_model
+    from ..search.embedder import resolve_model
 
     model = resolve_model(settings, progress=_progress())
     print(f"embedding model: {model.id} ({model.source}) at {model.path}\nsha256: {model.sha256}")
@@ -26,7 +26,7 @@ def cmd_model(args, settings: Settings) -> int:
 
 
 def cmd_index(args, settings: Settings) -> int:
-    from .index import build_index, ensure_index, ensure_writable
+    from ..search.index import build_index, ensure_index, ensure_writable
 
     # This command's job is to write the index: one it could only hold in memory is a failure
     # (IndexWriteError), found before embedding when the folder cannot be written at all.
@@ -43,8 +43,8 @@ def cmd_index(args, settings: Settings) -> int:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from .answering import answer
-    from .library import library_reports
+    from ..compose.answering import answer
+    from ..library import library_reports
 
     result = answer(args.question, settings, documents=args.document or None,
                     **({"k": args.k} if args.k is not None else {}))  # --k 0 is refused
@@ -72,7 +72,7 @@ def cmd_ask(args, settings: Settings) -> int:
 
 
 def cmd_add(args, settings: Settings) -> int:
-    from .library import add_report
+    from ..library import add_report
 
     failed = 0
     for path in args.paths:
@@ -90,8 +90,8 @@ def cmd_add(args, settings: Settings) -> int:
 
 
 def cmd_list(args, settings: Settings) -> int:
-    from .index import cached_parse
-    from .library import read_corpus
+    from ..library import read_corpus
+    from ..search.index import cached_parse
 
     documents, left_out = read_corpus(settings, cached_parse(settings))
     if not documents:
@@ -109,7 +109,7 @@ def cmd_list(args, settings: Settings) -> int:
 
 
 def cmd_remove(args, settings: Settings) -> int:
-    from .library import remove_report
+    from ..library import remove_report
 
     for document in args.documents:
         report = remove_report(document, settings)
@@ -125,19 +125,19 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_eval(args, settings: Settings) -> int:
-    from . import eval_report, evaluate
+    from ..evaluation import eval_report, evaluate
 
     if args.compare:
         print(eval_report.compare(*args.compare))
         return 0
     if args.cv:
-        from . import tuning
+        from ..evaluation import tuning
 
         results = tuning.cross_validate(settings, path=args.questions, progress=_progress())
         print(tuning.table(results))
         return 0
     if args.overlap:
-        from .library import library_reports
+        from ..library import library_reports
 
         print(eval_report.overlap_table(evaluate.load_questions(args.questions), library_reports(settings)))
         return 0
@@ -156,7 +156,7 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_llm_model(args, settings: Settings) -> int:
-    from .generate import packaged_gguf
+    from ..compose.generate import packaged_gguf
 
     print(f"llamacpp:{packaged_gguf(args.name, settings)}")
     return 0
@@ -164,22 +164,22 @@ def cmd_llm_model(args, settings: Settings) -> int:
 
 def cmd_bench(args, settings: Settings) -> int:
     if args.scale:
-        from .bench_scale import main as scale_main
+        from ..evaluation.bench_scale import main as scale_main
 
         return scale_main(settings, args.scale, progress=_progress(), real=args.real)
     if args.load:
-        from .bench_load import load_bench, print_runs
+        from ..evaluation.bench_load import load_bench, print_runs
 
         print_runs(load_bench(label=settings.encoder))
         return 0
-    from .bench import main as bench_main
+    from ..evaluation.bench import main as bench_main
 
     return bench_main(settings, repeats=args.repeats, load=not args.no_load, int8=not args.no_int8,
                       limit=args.limit)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .evaluate import QUESTIONS
+    from ..evaluation.evaluate import QUESTIONS
 
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="assistant: %(message)s")
     args = build_parser().parse_args(argv)
-    from .index import IndexUnavailableError
+    from ..search.index import IndexUnavailableError
 
     try:
         settings = Settings.from_env()

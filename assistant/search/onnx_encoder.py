@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import file_sha256
-from .settings import Settings
+from ..files import file_sha256
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def _quantize(folder: Path, record: dict) -> dict:
         Path(tmp).unlink(missing_ok=True)
     record = {**record, "files": {**record["files"], INT8_FILE: (folder / INT8_FILE).stat().st_size},
               "sha256": {**record["sha256"], INT8_FILE: file_sha256(folder / INT8_FILE)}}
-    from .files import atomic_write
+    from ..files import atomic_write
 
     atomic_write(folder / RECORD_FILE, lambda p: p.write_text(json.dumps(record, indent=2), encoding="utf-8"))
     return record

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .records import Heading, Paragraph, Report
-from .settings import Settings
-from .text import display_text, footnote_markers, search_text
+from ..records import Heading, Paragraph, Report
+from ..settings import Settings
+from ..text import display_text, footnote_markers, search_text
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _NUMBERED = re.compile(r"^(\d+)\.\s+(.*)$")
@@ -192,7 +192,7 @@ def load_report(path: str | Path | None = None, settings: Settings | None = None
     ``path`` is left out and the library holds several documents or none. Cached per file content.
     """
     if path is None:
-        from .library import library_reports
+        from ..library import library_reports
 
         settings = settings or Settings.from_env()
         reports = library_reports(settings)
@@ -201,7 +201,7 @@ def load_report(path: str | Path | None = None, settings: Settings | None = None
             raise ValueError(f"the library in {settings.corpus_dir} holds {len(reports)} documents ({held}): "
                              "name the file to load")
         return next(iter(reports.values()))
-    from .ingest import load_any
+    from . import load_any
 
     return load_any(path)
 
@@ -222,7 +222,7 @@ def load_text_report(path: str | Path) -> Report:
 
 @lru_cache(maxsize=4)
 def _parse_cached(source: str, name: str) -> Report:
-    from .ingest.language import detect_language
+    from .language import detect_language
 
     report = parse_report(source)
     text = " ".join(p.text for p in report.paragraphs[:40])

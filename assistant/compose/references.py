@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .records import Unit
+from ..records import Unit
 
 # "§200", "§ -1", "paragraphe 117", "paragraph n° 0", "para. 999".
 _PARAGRAPH = re.compile(

@@ -16,15 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..records import Answer, Citation, Passage, Quote
+from ..search.retrieval import Retrieval, Retriever, get_retriever
+from ..settings import Settings
+from ..text import detect_language, sentences
+from ..validation import check_documents, check_request
 from .abstention import HELD_TERMS, should_abstain
 from .asked import asked_kinds, question_parts, stands_in, topic_terms
 from .conversation import standalone_question
-from .records import Answer, Citation, Passage, Quote
 from .references import missing_part, missing_text
-from .retrieval import Retrieval, Retriever, get_retriever
-from .settings import Settings
-from .text import detect_language, sentences
-from .validation import check_documents, check_request
 
 # A citation mark as answers write it: "(§12)", "(S/2025/303 §12)", "(§12, §55)" (a generated
 # sentence may cite several); a document id is letters, digits and ./- without spaces.

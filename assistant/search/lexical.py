@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write, file_sha256
-from .records import Unit
-from .text import NUMBER, fold, normalise_number, question_search_text, search_text
+from ..files import atomic_write, file_sha256
+from ..records import Unit
+from ..text import NUMBER, fold, normalise_number, question_search_text, search_text
 
 _WORD = re.compile(r"\w+")
 

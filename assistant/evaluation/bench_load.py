@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from .settings import cores
+from ..settings import cores
 
 QUESTIONS = [
     "Combien d'États sont parties à la Convention contre la corruption ?",

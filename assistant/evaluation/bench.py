@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .settings import Settings
+from ..settings import Settings
 
 ENCODERS = ("onnx", "torch")
 
@@ -78,13 +78,13 @@ def _throughput(embedder, texts: list[str]) -> float:
 
 
 def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = True, limit: int | None = None) -> int:
-    from .answering import answer
-    from .embedder import Embedder, get_embedder, resolve_model
+    from ..compose.answering import answer
+    from ..library import library_reports
+    from ..search.embedder import Embedder, get_embedder, resolve_model
+    from ..search.index import build_index, build_units, ensure_index, unit_sentences
+    from ..search.retrieval import retrieve
+    from ..text import search_text
     from .evaluate import load_questions
-    from .index import build_index, build_units, ensure_index, unit_sentences
-    from .library import library_reports
-    from .retrieval import retrieve
-    from .text import search_text
 
     print(f"load average at start: {_load()} (2 cores)", flush=True)
     ensure_index(settings)  # the worktree's own index, current (the load test's server uses it)
@@ -116,7 +116,7 @@ def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = T
             results[e]["bulk"].append(_throughput(bulk[e], passages[:512]))
             results[e]["cold"].append(_cold_start(per[e]))
     if int8:
-        from .onnx_encoder import get_onnx_embedder
+        from ..search.onnx_encoder import get_onnx_embedder
 
         quantised = get_onnx_embedder(resolve_model(settings), settings.replace(encoder="onnx-int8"))
         results["int8"] = {"embed": _time_calls(lambda q: quantised.embed_queries([q]), questions, repeats)}

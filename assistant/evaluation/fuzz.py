@@ -1,7 +1,7 @@
 """Property-based fuzzing of ``answer()`` (and the strategies and checks ``tests/test_fuzz.py``
 uses for ``retrieve()``, the follow-up rewriting, the ``/ask`` API and the parser).
 
-    python -m assistant.fuzz [--examples 10000] [--seed 16]
+    python -m assistant.evaluation.fuzz [--examples 10000] [--seed 16]
 
 prints how many calls were made, the seed, how many reached retrieval, the crashes (any exception
 but ``ValueError``) and property violations with a reproducer each, the p50/p99 latency and the
@@ -38,8 +38,8 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from .records import Answer, Citation, Report
-from .validation import SETTING_KINDS
+from ..records import Answer, Citation, Report
+from ..validation import SETTING_KINDS
 
 DEFAULT_SEED = 16  # the issue's number; any fixed seed makes a run reproducible
 DEFAULT_EXAMPLES = 10_000
@@ -240,7 +240,7 @@ def calls(draw) -> Call:
 
 @lru_cache(maxsize=1)
 def _library() -> dict[str, Report]:
-    from .library import library_reports
+    from ..library import library_reports
 
     return library_reports()
 
@@ -248,8 +248,8 @@ def _library() -> dict[str, Report]:
 def check_answer(result: Answer, k: int | None = None) -> list[str]:
     """The properties every Answer must have (the whole library searched); an empty list when it
     has them all."""
-    from .answering import citation_mark, citations_of
-    from .text import sentences
+    from ..compose.answering import citation_mark, citations_of
+    from ..text import sentences
 
     reports = _library()
     single = next(iter(reports)) if len(reports) == 1 else None
@@ -356,7 +356,7 @@ def run(examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, progress: bo
         recheck_every: int = 10) -> FuzzReport:
     """Fuzz ``answer()`` with ``examples`` generated calls from ``seed``; every ``recheck_every``-th
     answered call is asked again and must give the same answer."""
-    from .answering import answer
+    from ..compose.answering import answer
 
     report = FuzzReport(examples, seed)
     # Warm-up: the model and the index load, and the allocators grow to what answering needs
@@ -407,7 +407,7 @@ def run(examples: int = DEFAULT_EXAMPLES, seed: int = DEFAULT_SEED, progress: bo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.fuzz", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.evaluation.fuzz", description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", DEFAULT_SEED)))
     args = parser.parse_args(argv)

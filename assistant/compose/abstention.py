@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+from ..search.glossary import glossary
+from ..search.retrieval import Retrieval, Retriever
+from ..text import detect_language, fold, numbers, ordinals
 from .asked import (
     ASKS_MONEY,
     ASKS_PERCENT,
@@ -25,9 +28,6 @@ from .asked import (
     stands_in,
     topic_terms,
 )
-from .glossary import glossary
-from .retrieval import Retrieval, Retriever
-from .text import detect_language, fold, numbers, ordinals
 
 _AMOUNT_RANKS = 3  # paragraphs searched for the share or sum asked for
 # Terms a question needs before one sentence holding them all confirms it (two are too vague:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import Settings
+from ..settings import Settings
 
 SIZES = (10_000, 25_000, 50_000, 100_000, 250_000)
 NPROBES = (8, 16, 32, 64, 128)
@@ -36,8 +36,8 @@ NPROBES = (8, 16, 32, 64, 128)
 def real_texts(settings: Settings, perturbed: int = 8000, seed: int = 7) -> list[str]:
     """The report's units and sentences, the UN Parallel Corpus sentences (when present), and
     ``perturbed`` lightly changed copies, as passages."""
-    from .index import build_units, unit_sentences
-    from .library import library_reports
+    from ..library import library_reports
+    from ..search.index import build_units, unit_sentences
 
     units = [u for report in library_reports(settings).values() for u in build_units(report)]
     texts = [u.embed_text for u in units] + [s for _, s in unit_sentences(units)]
@@ -71,7 +71,7 @@ def _perturb(text: str, rng: random.Random) -> str:
 
 def real_vectors(settings: Settings, texts: list[str], progress: bool = False) -> np.ndarray:
     """Passage vectors of ``texts`` with the configured encoder, cached (the embedding takes minutes)."""
-    from .embedder import get_embedder
+    from ..search.embedder import get_embedder
 
     embedder = get_embedder(settings)
     key = hashlib.sha256(("\n".join(texts) + embedder.encoder_sha256).encode()).hexdigest()[:16]
@@ -137,7 +137,7 @@ def _index_bytes(index) -> int:
 
 
 def measure(library: np.ndarray, queries: np.ndarray, kind: str, settings: Settings) -> dict:
-    from .scale import build_vector_index, ivf_lists
+    from ..search.scale import build_vector_index, ivf_lists
 
     started = time.perf_counter()
     index = build_vector_index(library, kind, settings)
@@ -153,7 +153,7 @@ def measure(library: np.ndarray, queries: np.ndarray, kind: str, settings: Setti
 def main(settings: Settings, n: int, progress: bool = False, real: int | None = None) -> int:
     import faiss
 
-    from .embedder import get_embedder
+    from ..search.embedder import get_embedder
     from .evaluate import load_questions
 
     faiss.omp_set_num_threads(settings.threads)

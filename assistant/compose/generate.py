@@ -30,11 +30,11 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from .files import atomic_write
-from .records import Answer, Citation
-from .retrieval import Retrieval
-from .settings import Settings
-from .text import numbers, sentences
+from ..files import atomic_write
+from ..records import Answer, Citation
+from ..search.retrieval import Retrieval
+from ..settings import Settings
+from ..text import numbers, sentences
 
 NOT_IN_REPORT = {"fr": "Le rapport ne le dit pas.", "en": "The report does not say."}
 
