@@ -15,7 +15,8 @@ from conftest import FIXTURES, SEED, SEED_ID
 
 from assistant import Citation, LibraryError, add_report, answer, library_reports, remove_report, retrieve
 from assistant.app import cli
-from assistant.compose.answering import lead, numbers_outside_citations
+from assistant.compose.answering import lead
+from assistant.compose.citations import numbers_outside_citations
 from assistant.compose.generate import verify
 from assistant.ingest import PdfParseError, load_any
 from assistant.records import Passage, Report, report_from_dict, report_to_dict, slug

@@ -16,19 +16,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..records import Answer, Citation, Passage, Quote
+from ..records import Answer, Passage, Quote
 from ..search.retrieval import Retrieval, Retriever, get_retriever
 from ..settings import Settings
 from ..text import detect_language, sentences
 from ..validation import check_documents, check_request
 from .abstention import HELD_TERMS, should_abstain
 from .asked import asked_kinds, question_parts, stands_in, topic_terms
+from .citations import citation_mark, citations_of
 from .conversation import standalone_question
 from .references import missing_part, missing_text
-
-# A citation mark as answers write it: "(§12)", "(S/2025/303 §12)", "(§12, §55)" (a generated
-# sentence may cite several); a document id is letters, digits and ./- without spaces.
-CITATION_MARK = re.compile(r"\((?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4}(?:\s*,\s*(?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4})*\)")
 
 _ABSTAIN_TEXT = {
     "fr": "Le rapport ne le dit pas : aucun de ses paragraphes ne répond à cette question. "
@@ -141,11 +138,6 @@ def _abstention(found: Retrieval, text: str, language: str) -> Answer:
                   language=language, mode="extractive")
 
 
-def citation_mark(citations: list[Citation], single_document: str | None) -> str:
-    """ "(§12)" (one document searched), "(S/2025/303 §12)", "(§12, §55)"."""
-    return "(" + ", ".join(f"§{c.paragraph}" if single_document else c.label for c in citations) + ")"
-
-
 def lead(language: str, quoted: list[str], languages: dict[str, str]) -> str:
     """The words before the quotes: "Selon le rapport :", "The reports say (in French):"…
     ``quoted``: the documents quoted, in order."""
@@ -164,11 +156,6 @@ def _quoted_answer(found: Retrieval, language: str, quotes: list[Quote], mode: s
     lines += [f"« {q.sentence} » {citation_mark([q.citation], found.single_document)}" for q in quotes]
     return Answer(question=found.question, text="\n".join(lines), citations=citations_of(quotes),
                   passages=found.passages, abstained=False, language=language, mode=mode, quotes=quotes)
-
-
-def citations_of(quotes: list[Quote]) -> list[Citation]:
-    """The quoted paragraphs, in order of first appearance, no duplicates."""
-    return list(dict.fromkeys(q.citation for q in quotes))
 
 
 def _direct_answer(found: Retrieval, language: str, languages: dict[str, str]) -> Answer | None:
@@ -281,10 +268,4 @@ def _choose(candidates: list[_Candidate], question: str, retriever: Retriever, f
                 x.passage.citation for x in chosen}:
             chosen.append(c)
     return chosen[: settings.max_quotes]
-
-
-def numbers_outside_citations(text: str) -> str:
-    """The answer without its citation marks ("(§12)", "(S/2025/303 §12)"), for checking the
-    numbers it states."""
-    return CITATION_MARK.sub(" ", text)
 

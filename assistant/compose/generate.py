@@ -35,6 +35,7 @@ from ..records import Answer, Citation
 from ..search.retrieval import Retrieval
 from ..settings import Settings
 from ..text import numbers, sentences
+from .citations import citation_mark
 
 NOT_IN_REPORT = {"fr": "Le rapport ne le dit pas.", "en": "The report does not say."}
 
@@ -191,8 +192,6 @@ def verify(text: str, found: Retrieval, language: str) -> tuple[str, list[str], 
     """(verified text, warnings, abstained, the citations of the sentences kept). See the module
     docstring for the rules. A "§N" without its document stands for the retrieved paragraph N
     when only one retrieved paragraph has that number."""
-    from .answering import citation_mark
-
     retrieved = {p.citation: p.text for p in found.passages if p.paragraph is not None}
     by_number: dict[int, list[Citation]] = {}
     for c in retrieved:

@@ -34,7 +34,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..compose.answering import answer, numbers_outside_citations
+from ..compose.answering import answer
+from ..compose.citations import numbers_outside_citations
 from ..compose.conversation import standalone_question
 from ..records import Answer, Report
 from ..search.retrieval import get_retriever

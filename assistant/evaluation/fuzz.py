@@ -248,7 +248,7 @@ def _library() -> dict[str, Report]:
 def check_answer(result: Answer, k: int | None = None) -> list[str]:
     """The properties every Answer must have (the whole library searched); an empty list when it
     has them all."""
-    from ..compose.answering import citation_mark, citations_of
+    from ..compose.citations import citation_mark, citations_of
     from ..text import sentences
 
     reports = _library()
