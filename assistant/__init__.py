@@ -6,8 +6,8 @@ Public surface: ``add_report()``, ``remove_report()``, ``library_reports()``, ``
 The heavy parts (torch, faiss, gradio) load on first use, so ``import assistant`` stays quick.
 """
 
-from .ingest.markdown import ReportParseError, load_report
-from .library import LibraryError, add_report, library_reports, remove_report
+from .ingest.markdown import ReportParseError
+from .library import LibraryError, add_report, library_reports, load_report, remove_report
 from .records import Answer, Citation, Heading, Paragraph, Passage, Quote, Report
 from .settings import Settings
 

@@ -41,7 +41,7 @@ def test_the_sample_reports_questions_check_out():
     """evals/questions_samples.jsonl (written blind on the ten sample PDFs): each names its
     document, its gold paragraphs exist there and hold its key facts, its split is drawn by
     (document, paragraph)."""
-    from assistant.ingest import load_any
+    from assistant.ingest.corpus import load_any
 
     qs = load_questions(QUESTIONS_SAMPLES)
     assert len(qs) == 200 and all(q.document and q.source == "blind-2026-12-samples" for q in qs)

@@ -12,7 +12,7 @@ import logging
 import pytest
 from conftest import SEED_ID
 
-from assistant.ingest.markdown import load_report
+from assistant.library import load_report
 from assistant.search.index import (
     DOCS_DIR,
     FAISS_FILE,

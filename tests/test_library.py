@@ -18,7 +18,8 @@ from assistant.app import cli
 from assistant.compose.answering import lead
 from assistant.compose.citations import numbers_outside_citations
 from assistant.compose.generate import verify
-from assistant.ingest import PdfParseError, load_any
+from assistant.ingest.corpus import load_any
+from assistant.ingest.structure import PdfParseError
 from assistant.records import Passage, Report, report_from_dict, report_to_dict, slug
 from assistant.search import index as index_module
 from assistant.search.index import MANIFEST_FILE, build_units, ensure_index, load_index, unit_sentences

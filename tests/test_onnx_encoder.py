@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from assistant.evaluation.evaluate import load_questions
-from assistant.ingest.markdown import load_report
+from assistant.library import load_report
 from assistant.search.embedder import Embedder, get_embedder, resolve_model
 from assistant.search.index import build_units, unit_sentences
 from assistant.search.onnx_encoder import ModelRecipe, OnnxEmbedder, encoder_sha256, export_dir, export_record

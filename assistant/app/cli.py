@@ -90,7 +90,7 @@ def cmd_add(args, settings: Settings) -> int:
 
 
 def cmd_list(args, settings: Settings) -> int:
-    from ..library import read_corpus
+    from ..ingest.corpus import read_corpus
     from ..search.index import cached_parse
 
     documents, left_out = read_corpus(settings, cached_parse(settings))

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..records import Heading, Paragraph, Report
-from ..settings import Settings
 from ..text import display_text, footnote_markers, search_text
+from .language import detect_language
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 _NUMBERED = re.compile(r"^(\d+)\.\s+(.*)$")
@@ -182,32 +182,8 @@ def _front_matter(front: list[tuple[int, str]]) -> dict:
             "symbol": None, "summary": summary, "front_matter": rest}
 
 
-def load_report(path: str | Path | None = None, settings: Settings | None = None) -> Report:
-    """Parse a report without adding it to the library: a PDF (a UN report as published), or
-    markdown or text like the seed's (``ingest.load_any`` picks the reader). Without ``path``, the
-    library's document when it holds exactly one (the seed, in the project's ``corpus/``).
-
-    Raises ``FileNotFoundError`` if the file is missing, ``ReportParseError`` if it cannot be
-    parsed (naming the page or line; text that is not UTF-8 included) and ``ValueError`` when
-    ``path`` is left out and the library holds several documents or none. Cached per file content.
-    """
-    if path is None:
-        from ..library import library_reports
-
-        settings = settings or Settings.from_env()
-        reports = library_reports(settings)
-        if len(reports) != 1:
-            held = ", ".join(reports) or "nothing"
-            raise ValueError(f"the library in {settings.corpus_dir} holds {len(reports)} documents ({held}): "
-                             "name the file to load")
-        return next(iter(reports.values()))
-    from . import load_any
-
-    return load_any(path)
-
-
 def load_text_report(path: str | Path) -> Report:
-    """A report in the seed's markdown format; see ``load_report``."""
+    """A report in the seed's markdown format; see ``library.load_report``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"report not found: {path}")
@@ -222,8 +198,6 @@ def load_text_report(path: str | Path) -> Report:
 
 @lru_cache(maxsize=4)
 def _parse_cached(source: str, name: str) -> Report:
-    from .language import detect_language
-
     report = parse_report(source)
     text = " ".join(p.text for p in report.paragraphs[:40])
     return replace(report, source=name, language=report.language or detect_language(text))

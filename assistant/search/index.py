@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write, check_writable, file_sha256, remove_interrupted_writes
-from ..library import CorpusFile, read_corpus
+from ..ingest.corpus import CorpusFile, corpus_files, read_corpus
 from ..records import Report, Unit, report_from_dict, report_to_dict, slug, unit_id
 from ..settings import Settings
 from ..text import search_text, sentences
@@ -273,7 +273,7 @@ def load_index(settings: Settings | None = None) -> Index:
             raise StaleIndexError(f"index built with {key}={manifest.get(key)!r}, expected {want!r}")
     entries = [e for e in manifest.get("documents", []) if isinstance(e, dict)]
     indexed = {(e.get("file"), e.get("sha256")) for e in entries + manifest.get("left_out", [])}
-    on_disk = {cf.path.name: cf for cf in _corpus_files(settings)}
+    on_disk = {cf.path.name: cf for cf in corpus_files(settings)}
     if {(name, cf.sha256) for name, cf in on_disk.items()} != indexed:
         added = sorted(set(on_disk) - {name for name, _ in indexed})
         removed = sorted({name for name, _ in indexed} - set(on_disk))
@@ -310,12 +310,6 @@ def load_index(settings: Settings | None = None) -> Index:
     if sentence_vectors.shape != (len(unit_sentences(units)), vectors.d):
         raise StaleIndexError("the sentence vectors do not match the units")
     return Index(units, vectors, get_embedder(settings), manifest, sentence_vectors, reports, lexical)
-
-
-def _corpus_files(settings: Settings) -> list[CorpusFile]:
-    from ..library import corpus_files
-
-    return corpus_files(settings)
 
 
 def _stack(arrays: list[np.ndarray], dim: int) -> np.ndarray:
