@@ -68,6 +68,7 @@ def add_report(path: str | Path, settings: Settings | None = None, progress: boo
     nothing."""
     from .ingest.corpus import load_any, read_corpus
     from .search import index as index_module
+    from .search.refresh import install_fresh
 
     settings = settings or Settings.from_env()
     source = Path(path)
@@ -77,7 +78,7 @@ def add_report(path: str | Path, settings: Settings | None = None, progress: boo
     for cf, held in current.values():
         if held.doc_id == report.doc_id:
             if cf.sha256 == sha:
-                index_module.install_fresh(settings, progress=progress)  # already there: make sure it is indexed
+                install_fresh(settings, progress=progress)  # already there: make sure it is indexed
                 return held
             raise LibraryError(f"{report.doc_id} is already in the library (from {cf.path.name}): "
                                f"remove it first (assistant remove {report.doc_id})")
@@ -90,7 +91,7 @@ def add_report(path: str | Path, settings: Settings | None = None, progress: boo
         atomic_write(target, lambda tmp: shutil.copyfile(source, tmp))
         copied = True
     try:
-        index_module.install_fresh(settings, progress=progress)
+        install_fresh(settings, progress=progress)
     except BaseException:
         if copied:  # the library stays as it was
             target.unlink(missing_ok=True)
@@ -104,6 +105,7 @@ def remove_report(document: str, settings: Settings | None = None) -> Report:
     Returns the report removed; ``LibraryError`` if the library holds no such document."""
     from .ingest.corpus import read_corpus
     from .search import index as index_module
+    from .search.refresh import install_fresh
 
     settings = settings or Settings.from_env()
     documents, _ = read_corpus(settings, index_module.cached_parse(settings))
@@ -113,5 +115,5 @@ def remove_report(document: str, settings: Settings | None = None) -> Report:
         raise LibraryError(f"no document {document!r} in the library (it holds: {held})")
     cf, report = match[0]
     cf.path.unlink()
-    index_module.install_fresh(settings)
+    install_fresh(settings)
     return report

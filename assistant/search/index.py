@@ -482,20 +482,8 @@ def install(settings: Settings, index: Index) -> None:
         _failed.pop(index_key(settings), None)
 
 
-def install_fresh(settings: Settings, progress: bool = False) -> Index:
-    """Update the index to the library folder as it is now (``update_index``) and make it what
-    this process answers from (its retriever is built at the next question). Used after adding or
-    removing a document."""
-    from . import retrieval
-
-    _remove_leftovers(settings)
-    index = update_index(settings, progress=progress)
-    install(settings, index)
-    retrieval.forget(settings)
-    return index
-
-
-def _remove_leftovers(settings: Settings) -> None:
+def remove_leftovers(settings: Settings) -> None:
+    """Remove the temporary files of index writes that were killed (one warning line)."""
     removed = remove_interrupted_writes(settings.index_dir, INDEX_FILES)
     docs = settings.index_dir / DOCS_DIR
     try:
@@ -526,7 +514,7 @@ def ensure_index(settings: Settings | None = None, progress: bool = False, *, ke
         if key in _failed:
             raise IndexUnavailableError(_failed[key])
         model_identity(settings, progress=progress)  # converts the default model once if needed
-        _remove_leftovers(settings)
+        remove_leftovers(settings)
         try:
             index = load_index(settings)
         except StaleIndexError as why:

@@ -1,5 +1,6 @@
 """Bring the index up to date with the library folder while the assistant keeps answering, then
 swap it in (documents added or removed since: only they are embedded; ``full`` embeds all again).
+``install_fresh`` does the same in the caller's thread, for ``add_report`` and ``remove_report``.
 
 Answering never waits for a rebuild: the new index is built and its retriever (BM25 and the rest)
 prepared without any lock that answering takes; only the hand-over (two dictionary writes) is
@@ -41,6 +42,20 @@ def rebuild_and_swap(settings: Settings, full: bool = False) -> float | None:
         return time.perf_counter() - started
     finally:
         _building.release()
+
+
+def install_fresh(settings: Settings, progress: bool = False):
+    """Update the index to the library folder as it is now (``index.update_index``) and make it
+    what this process answers from (its retriever is built at the next question). Used after
+    adding or removing a document. Returns the ``index.Index``."""
+    from . import index as index_module
+    from . import retrieval
+
+    index_module.remove_leftovers(settings)
+    index = index_module.update_index(settings, progress=progress)
+    index_module.install(settings, index)
+    retrieval.forget(settings)
+    return index
 
 
 def rebuild_in_background(settings: Settings, on_done=None) -> threading.Thread:
