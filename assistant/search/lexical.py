@@ -7,7 +7,7 @@ Why one BM25 per language rather than one for the library: a stem means somethin
 its language ("pour" is a French stop word, "pour" an English verb; "sale" is "dirty" or "sale"),
 and a word's rarity (its IDF) is a fact about the documents of its language. A question is read
 by each language's analyzer against that language's documents; an English question also brings
-the French words of the glossary to the French documents (``text.question_search_text``), as it
+the French words of the glossary to the French documents (``question_search_text``), as it
 always has. The scores of the languages' indexes are then one ranking (BM25 scores of the same
 formula, over texts of the same kind).
 """
@@ -27,7 +27,8 @@ import numpy as np
 
 from ..files import atomic_write, file_sha256
 from ..records import Unit
-from ..text import NUMBER, fold, normalise_number, question_search_text, search_text
+from ..text import NUMBER, any_of, detect_language, fold, normalise_number, search_text
+from .glossary import glossary
 
 _WORD = re.compile(r"\w+")
 
@@ -40,6 +41,25 @@ _STOPWORDS = {"fr": ("STOPWORDS_FRENCH", "STOPWORDS_EN"), "en": ("STOPWORDS_EN",
               "ru": ("STOPWORDS_RUSSIAN",), "zh": ("STOPWORDS_CHINESE",)}
 #: The language of a document whose language is unknown: the seed's parser set none before.
 DEFAULT_LANGUAGE = "fr"
+
+
+# English names of bodies the report cites by their French acronym: a question in English that
+# uses the English acronym must still match the French text.
+ACRONYMS_EN_FR = {
+    "UNODC": "ONUDC", "UNDP": "PNUD", "WHO": "OMS", "WCO": "OMD", "ICAO": "OACI", "FATF": "GAFI",
+    "UN-Habitat": "ONU-Habitat", "UN-Women": "ONU-Femmes", "UN Women": "ONU-Femmes", "SDG": "ODD",
+    "SDGs": "ODD", "UN": "ONU", "UNHCR": "HCR", "IMO": "OMI", "EU": "UE", "UNICEF": "UNICEF",
+}
+_ACRONYM_EN = re.compile(rf"\b({any_of(ACRONYMS_EN_FR)})\b")
+
+
+def question_search_text(question: str) -> str:
+    """The question as the lexical index should read it: French acronyms, garbles unified, and
+    for an English question the French words of the report's glossary added (``glossary.py``)."""
+    text = search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))
+    if detect_language(question) == "en":
+        text = " ".join([text, *glossary().french_for(question)])
+    return text
 
 
 @lru_cache(maxsize=8)
