@@ -1,5 +1,6 @@
-"""How good the learned lexicon is (tooling behind ``python -m assistant.search.lexicon_learn
---evaluate``).
+"""How good the learned lexicon is (``search/lexicon_learn.py``):
+
+    python -m assistant.evaluation.lexicon_eval [--data ../shared/unpc] [--lexicon FILE] [--grid]
 
 Two measures, each against something the lexicon was not learned from:
 
@@ -14,14 +15,25 @@ Two measures, each against something the lexicon was not learned from:
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..search.glossary import GLOSSARY, Glossary, parse_glossary
 from ..search.lexical import tokenize
-from ..search.lexicon_learn import LEXICON, LearnSettings, _is_content_english, align, extract, read_pairs, render
+from ..search.lexicon_learn import (
+    DEFAULT_DATA,
+    LEXICON,
+    LearnSettings,
+    _is_content_english,
+    align,
+    extract,
+    read_pairs,
+    render,
+)
 
 _CHANCE_SHIFT = 2000  # the unrelated French sentence: this many lines further (another document)
 
@@ -177,3 +189,20 @@ def _grid(base: LearnSettings) -> list[LearnSettings]:
                {"min_forward": 0.15}, {"min_forward": 0.4}, {"min_backward": 0.02}, {"min_backward": 0.15},
                {"min_count": 3}, {"phrase_min_count": 2}, {"phrase_min_prob": 0.5}]
     return [dataclasses.replace(base, **c) for c in changes]
+
+
+# --- command line -----------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant.evaluation.lexicon_eval",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of UNv1.0.{devset,testset}.{en,fr}")
+    parser.add_argument("--lexicon", type=Path, default=LEXICON, help="the lexicon file compared with the glossary")
+    parser.add_argument("--grid", action="store_true", help="held-out figures for other thresholds too")
+    args = parser.parse_args(argv)
+    print(report(args.data, args.lexicon, grid=args.grid))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

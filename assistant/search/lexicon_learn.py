@@ -1,8 +1,8 @@
 """Learn an English -> French lexicon from line-aligned UN sentences (tooling: run once, never
 imported at query time).
 
-    python -m assistant.search.lexicon_learn             # learn, write assistant/search/data/lexicon_en_fr.txt
-    python -m assistant.search.lexicon_learn --evaluate  # held-out figures, agreement with the glossary
+    python -m assistant.search.lexicon_learn      # learn, write assistant/search/data/lexicon_en_fr.txt
+    python -m assistant.evaluation.lexicon_eval   # held-out figures and agreement with the glossary
 
 The file it writes has the glossary's format (``glossary.parse_glossary`` reads it), so English
 questions can reach the French lexical side through vocabulary learned from general UN text rather
@@ -30,9 +30,10 @@ than from one report. How, in order (the knobs are ``LearnSettings``):
    several-word French ("stakeholders" -> "parties prenantes") is found the same way and joins
    its word entry, replacing the single French words it holds.
 
-Measured (``--evaluate``): learned on the devset and applied to the testset (other documents),
-the alignment variants (no diagonal prior, 3 or 10 iterations, NULL share 0.2) all moved the
-figures by less than 0.01; the thresholds trade coverage against precision (``--grid``).
+Measured (``evaluation/lexicon_eval.py``): learned on the devset and applied to the testset
+(other documents), the alignment variants (no diagonal prior, 3 or 10 iterations, NULL share 0.2)
+all moved the figures by less than 0.01; the thresholds trade coverage against precision (its
+``--grid``).
 """
 
 from __future__ import annotations
@@ -509,15 +510,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of UNv1.0.{devset,testset}.{en,fr}")
     parser.add_argument("--out", type=Path, default=LEXICON)
-    parser.add_argument("--evaluate", action="store_true",
-                        help="learn on devset, measure on testset, and compare the lexicon file with the glossary")
-    parser.add_argument("--grid", action="store_true", help="with --evaluate: held-out figures for other thresholds")
     args = parser.parse_args(argv)
-    if args.evaluate:
-        from ..evaluation.lexicon_eval import report
-
-        print(report(args.data, args.out, grid=args.grid))
-        return 0
     started = time.monotonic()
     pairs = read_pairs(args.data)
     entries = learn(pairs)
