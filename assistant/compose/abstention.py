@@ -29,11 +29,6 @@ from .asked import (
     topic_terms,
 )
 
-_AMOUNT_RANKS = 3  # paragraphs searched for the share or sum asked for
-# Terms a question needs before one sentence holding them all confirms it (two are too vague:
-# "how many people work for UNODC?" finds "personnes" and "travail" together; dev alike at 2-3).
-HELD_TERMS = 3
-_SPARED_FROM = 4  # terms a question needs before one of them may be missing from that sentence
 # "Qui préside…", "Who chairs…": the role asked about, the word after "who" (after a copula and
 # an article: "qui est le directeur…" asks about a director).
 _WHO = re.compile(r"^\s*(?:qui|who)\s+(?:(?:est|sont|était|étaient|is|are|was|were)\s+"
@@ -94,7 +89,7 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
     if not is_multi_part(question):
         # The report's budget paragraph turns up for any question saying "budget": only the
         # best paragraphs are searched for the share or sum.
-        best = [p for p in found.passages if p.kind == "paragraph"][:_AMOUNT_RANKS]
+        best = [p for p in found.passages if p.kind == "paragraph"][:retriever.settings.amount_paragraphs]
         for asks, holds in ((ASKS_PERCENT, holds_percent), (ASKS_MONEY, holds_money)):
             if (m := asks.search(question)) and not _amount_given(retriever, best, holds, question, m.group()):
                 return True
@@ -102,7 +97,7 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
         # (Only to abstain: to pick the sentence to quote, any count will do, as the report may
         # name the thing otherwise: "comptait 187 parties" answers "combien d'États…".)
         counted = counted_terms(question, retriever.stems)
-        if counted and not any(holds_count_of(sentence, counted)
+        if counted and not any(holds_count_of(sentence, counted, retriever.settings.count_window)
                                for _, _, sentence in retriever.sentences_of(found.passages)):
             return True
         # "How many people were arrested…": the report counts people under many names
@@ -141,13 +136,14 @@ def _stands_out(retriever: Retriever, found: Retrieval, topic: list[tuple[frozen
     # glossary are not. A word the report never uses can never be held, so a question on what
     # the report leaves out ("how many journalists…") is not kept this way. Dev: wrongly
     # abstained 0.041 -> 0.014, coverage 0.918 -> 0.945, one unanswerable question more answered.
-    if len(topic) < HELD_TERMS:
+    if len(topic) < retriever.settings.held_terms:
         return False
     # A longer question may word one term its own way ("link its work with" for "un lien entre
     # son action et…"): all but one are enough when every term is a word of the report, so a
     # question on something the report never mentions still is not kept. Dev: q196 answered,
     # no unanswerable question more.
-    spare = 1 if len(topic) >= _SPARED_FROM and all(stands_in(t, retriever.stems) for t in topic) else 0
+    spare = 1 if (len(topic) >= retriever.settings.held_spare_from
+                  and all(stands_in(t, retriever.stems) for t in topic)) else 0
     return any(sum(stands_in(t, retriever.sentence_tokens[row]) for t in topic) >= len(topic) - spare
                for _, row, _ in retriever.sentences_of(found.passages))
 
@@ -190,7 +186,8 @@ def _ranking_given(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
     next to one of its terms)? The report seldom ranks; a question after "the biggest donor"
     would otherwise be answered by whatever it says of donors."""
     ranked = [t for t in topic if not any(a <= _YEARS for a in t)]
-    return any(stands_in(t, ranked_in(sentence)) for _, _, sentence in retriever.sentences_of(found.passages)
+    window = retriever.settings.ranked_window
+    return any(stands_in(t, ranked_in(sentence, window)) for _, _, sentence in retriever.sentences_of(found.passages)
                for t in ranked)
 
 

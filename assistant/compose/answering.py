@@ -21,7 +21,7 @@ from ..search.retrieval import Retrieval, Retriever, get_retriever
 from ..settings import Settings
 from ..text import detect_language, sentences
 from ..validation import check_documents, check_request
-from .abstention import HELD_TERMS, should_abstain
+from .abstention import should_abstain
 from .asked import asked_kinds, question_parts, stands_in, topic_terms
 from .citations import citation_mark, citations_of
 from .conversation import standalone_question
@@ -45,7 +45,6 @@ _VAGUE_TEXT = {
     "en": "The question does not say what it is about: name a topic, a country or a paragraph "
           "(for example \"What does paragraph 46 say?\"). Some paragraphs are offered below.",
 }
-_HELD_BONUS = 0.05  # see _score_sentences
 # What an answer opens with: (one report, several) by the question's language; then the language
 # of what is quoted when it is not the question's and is one language.
 _LEAD = {"fr": ("Selon le rapport", "Selon les rapports"), "en": ("The report says", "The reports say")}
@@ -213,14 +212,14 @@ def _score_sentences(retriever: Retriever, found: Retrieval, settings: Settings,
             for holds in asked:
                 score += 0.03 if holds(sentence) else -0.05
             # For a question asking no figure, date or place, a sentence holding every term of it
-            # (at least HELD_TERMS of them) is the one that made the detector answer
+            # (at least settings.held_terms of them) is the one that made the detector answer
             # (abstention._stands_out): quote it, though a sentence on the same words' neighbours
             # ("le Groupe … créé par le Secrétaire général") may lie closer in meaning. A question
             # asking for a figure is answered by the figure instead: "comptait 187 parties"
             # answers "combien d'États sont parties", though "États" stands in another sentence.
             # Dev: no answer changed at 0.02-0.1.
-            if not asked and overlap == 1 and len(topic) >= HELD_TERMS:
-                score += _HELD_BONUS
+            if not asked and overlap == 1 and len(topic) >= settings.held_terms:
+                score += settings.held_bonus
             out.append(_Candidate(passage, sentence, score, overlap, cosine, row))
     return sorted(out, key=lambda c: -c.score)
 

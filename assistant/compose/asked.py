@@ -14,6 +14,7 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from ..search.glossary import glossary
 from ..search.lexical import tokenize
+from ..settings import Settings
 from ..text import detect_language
 
 # What kind of thing the question asks for, by language-independent patterns.
@@ -45,9 +46,6 @@ _COUNTED = re.compile(
 # users: a count of anyone, or of times, is not checked.
 _PEOPLE = r"people|persons|individuals|personnes|gens|individus"
 _ANYONE = rf"{_PEOPLE}|fois|times"
-# A count stands at most this many words before the thing it counts ("1 800 praticiennes et
-# praticiens", "près d'un million de contrôles").
-_COUNT_WINDOW = 6
 # A question after a share ("quel pourcentage", "what rate") needs one stated; one after an amount
 # of money ("quel budget", "how much did it spend") needs a sum in a currency.
 ASKS_PERCENT = re.compile(r"\b(?:pourcentage|percentage|per ?cent|taux|rate|proportion)\b", re.IGNORECASE)
@@ -62,7 +60,6 @@ ASKS_RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\b(?:le|l
                           r"best(?! practices?))\b", re.IGNORECASE)  # "best practices" are "bonnes pratiques"
 _RANKING = re.compile(r"\b(?:le|la|les|l['’])\s*(?:plus|moins)\b|\bmeilleure?s?\b|\bprincipa(?:l|le|les|ux)\b|"
                       r"\bmajeure?s?\b|\brecord\b", re.IGNORECASE)
-_RANKED_WINDOW = 3  # words either side of a superlative that may be the thing it ranks
 # Two questions in one: "… et combien …", "… and how many …", "… ; …".
 _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quelles|où|quand|qui|how|what|"
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
@@ -141,11 +138,12 @@ def counts_people(question: str) -> bool:
     return bool(m and re.fullmatch(_PEOPLE, (m.group("fr") or m.group("en")).split()[0], re.IGNORECASE))
 
 
-def holds_count_of(sentence: str, counted: frozenset[str]) -> bool:
-    """Does a count in the sentence count the asked-for thing (a word of it shortly after)?"""
+def holds_count_of(sentence: str, counted: frozenset[str], window: int = Settings.count_window) -> bool:
+    """Does a count in the sentence count the asked-for thing (a word of it at most ``window``
+    words after: ``Settings.count_window``)?"""
     text = _REFERENCES.sub(" ", sentence)
     for m in _COUNT.finditer(text):
-        following = re.findall(r"\w+", text[m.end():])[:_COUNT_WINDOW]
+        following = re.findall(r"\w+", text[m.end():])[:window]
         if counted & set(tokenize(" ".join(following))):
             return True
     return False
@@ -159,13 +157,14 @@ def holds_money(sentence: str) -> bool:
     return bool(_MONEY.search(sentence))
 
 
-def ranked_in(sentence: str) -> frozenset[str]:
-    """The stems next to the sentence's superlatives: what it ranks ("les principales routes",
-    "les informations les plus courantes")."""
+def ranked_in(sentence: str, window: int = Settings.ranked_window) -> frozenset[str]:
+    """The stems next to the sentence's superlatives (``window`` words either side:
+    ``Settings.ranked_window``): what it ranks ("les principales routes", "les informations les
+    plus courantes")."""
     ranked: set[str] = set()
     for m in _RANKING.finditer(sentence):
-        before = re.findall(r"\w+", sentence[:m.start()])[-_RANKED_WINDOW:]
-        after = re.findall(r"\w+", sentence[m.end():])[:_RANKED_WINDOW]
+        before = re.findall(r"\w+", sentence[:m.start()])[-window:]
+        after = re.findall(r"\w+", sentence[m.end():])[:window]
         ranked.update(tokenize(" ".join(before + after)))
     return frozenset(ranked)
 

@@ -67,7 +67,8 @@ TEMPLATES = ["Que dit le rapport sur {x} ?", "What does the report say about {x}
 # only values that are refused, so that a run never builds an index elsewhere or loads a second model.
 SEARCH_FIELDS = ["k", "candidates", "rrf_k", "max_quotes", "lexical_weight", "dense_weight", "sentence_weight",
                  "heading_weight", "passage_rank_weight", "paragraph_weight", "overlap_weight", "abstain_standout",
-                 "runner_up_margin", "same_paragraph_margin", "max_question_chars"]
+                 "runner_up_margin", "same_paragraph_margin", "max_question_chars", "held_bonus", "held_terms",
+                 "held_spare_from", "amount_paragraphs", "count_window", "ranked_window"]
 # Every other setting (what decides the index, the model, serving): only refused values.
 OTHER_FIELDS = sorted(set(SETTING_KINDS) - set(SEARCH_FIELDS))
 
@@ -189,7 +190,7 @@ def override_values(name: str) -> st.SearchStrategy[object]:
                       st.floats(allow_nan=True, allow_infinity=True), st.lists(st.integers(), max_size=1))
     if name in SEARCH_FIELDS:
         fitting = (st.integers(-3, 40) if name != "max_question_chars" else st.integers(-5, 5000))
-        if name not in ("k", "candidates", "rrf_k", "max_quotes", "max_question_chars"):
+        if SETTING_KINDS[name] != "whole":
             fitting = st.floats(-1.0, 5.0, allow_nan=False)
         return st.one_of(fitting, wrong)
     kind = SETTING_KINDS.get(name, "unknown")  # an unknown name is refused whatever its value
