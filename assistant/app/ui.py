@@ -368,7 +368,7 @@ def launch_kwargs(settings: Settings) -> dict:
 
 def serve(settings: Settings, block: bool = True):
     """Warm the model and index, then serve; prints the local URL. SIGHUP rebuilds the index in
-    the background while the last good one keeps answering (``refresh.py``)."""
+    the background while the last good one keeps answering (``search/refresh.py``)."""
     from ..search.index import ensure_index
 
     started = time.perf_counter()

@@ -6,7 +6,7 @@ would. All clients start together (a barrier). Reported: errors, timeouts, laten
 request, requests per second over the run, and the server's peak memory (VmHWM of its process).
 
 "During a rebuild": the server is sent SIGHUP, which makes it rebuild its index from the report
-in the background and swap it in (``refresh.py``); the clients start once it reports the rebuild
+in the background and swap it in (``search/refresh.py``); the clients start once it reports the rebuild
 started, and whenever a rebuild ends while clients are still asking another SIGHUP starts the
 next one, so every request of that run is served while an index is being rebuilt in the same
 process (the report counts how many requests fell inside a rebuild's interval, which should be
