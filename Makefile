@@ -42,7 +42,7 @@ bench: index
 # The long fuzz campaign over answer() by hand (make test runs it as test_fuzz_long): calls, seed,
 # crashes, p99 latency, RSS growth. FUZZ_SEED=… to change the seed.
 fuzz: index
-	$(PY) -m assistant.fuzz --examples 10000
+	$(PY) -m assistant.evaluation.fuzz --examples 10000
 
 # The vector index at library scale: real UN text embedded plus synthetic vectors up to 1M.
 SCALE ?= 1000000

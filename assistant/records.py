@@ -1,7 +1,7 @@
 """The typed records that flow from the parser to the screen, unchanged.
 
-``Paragraph``/``Heading``/``Part``/``Report`` come out of the parsers (``report.py`` for the
-markdown seed, ``ingest/`` for PDFs), ``Unit`` is what the index holds,
+``Paragraph``/``Heading``/``Part``/``Report`` come out of the parsers (``ingest/markdown.py`` for
+the markdown seed, ``ingest/pdf.py`` for PDFs), ``Unit`` is what the index holds,
 ``Passage`` is what retrieval returns, ``Citation`` names a cited paragraph of a document and
 ``Answer`` is what ``answer()`` returns.
 """

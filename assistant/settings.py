@@ -42,9 +42,10 @@ class Settings:
     cache_dir: Path = field(default_factory=_default_cache_dir)
     # Threads for embedding (onnxruntime's or torch's); the machines have 2 cores.
     threads: int = 2
-    # What runs the model: "onnx" (onnxruntime, no torch at query time: assistant/onnx_encoder.py),
-    # "onnx-int8" (dynamically quantised weights: faster, less faithful; see the README) or
-    # "torch" (sentence-transformers itself). The index records it and is rebuilt when it changes.
+    # What runs the model: "onnx" (onnxruntime, no torch at query time:
+    # assistant/search/onnx_encoder.py), "onnx-int8" (dynamically quantised weights: faster, less
+    # faithful; see the README) or "torch" (sentence-transformers itself). The index records it
+    # and is rebuilt when it changes.
     encoder: str = "onnx"
     # Texts per batch when embedding many (index builds); sorted by length so little is padding.
     embed_batch_size: int = 32
@@ -125,6 +126,25 @@ class Settings:
     # an English phrase through the glossary as a whole) that a sentence holds, next to its cosine.
     # Dev (114): 0.05-0.07 best (coverage 0.933, FR 0.979); 0.03 and 0.08+ lower FR coverage.
     overlap_weight: float = 0.05
+    # A sentence holding every topic term of a question asking no figure, date or place (at least
+    # held_terms of them) gets this bonus: it is the sentence that made the detector answer, though
+    # one on the same words' neighbours may lie closer in meaning. Dev: no answer changed at 0.02-0.1.
+    held_bonus: float = 0.05
+    # Topic terms a question needs before one retrieved sentence holding them all confirms that the
+    # documents answer it (two are too vague: "how many people work for UNODC?" finds "personnes"
+    # and "travail" together; dev alike at 2-3).
+    held_terms: int = 3
+    # Topic terms a question needs before one of them may be missing from that sentence (a longer
+    # question may word one term its own way). Dev: q196 answered, no unanswerable question more.
+    held_spare_from: int = 4
+    # The best paragraphs searched for the share or the sum of money a question asks for: the
+    # report's budget paragraph turns up for any question saying "budget".
+    amount_paragraphs: int = 3
+    # A count stands at most this many words before the thing it counts ("1 800 praticiennes et
+    # praticiens", "près d'un million de contrôles"): how far "how many X" looks for X.
+    count_window: int = 6
+    # Words either side of a superlative that may be the thing it ranks ("les principales routes").
+    ranked_window: int = 3
     # Sentences quoted in an extractive answer, at most.
     max_quotes: int = 3
     # A second paragraph's sentence is quoted too when it scores within this margin of the best

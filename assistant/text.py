@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .glossary import glossary
-
 # OCR turned the acronym ONUDC into these; search must see one spelling.
 _ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
@@ -76,30 +74,9 @@ def normalise_number(raw: str) -> str:
     return s.replace(",", ".")
 
 
-# English names of bodies the report cites by their French acronym: a question in English that
-# uses the English acronym must still match the French text.
-ACRONYMS_EN_FR = {
-    "UNODC": "ONUDC", "UNDP": "PNUD", "WHO": "OMS", "WCO": "OMD", "ICAO": "OACI", "FATF": "GAFI",
-    "UN-Habitat": "ONU-Habitat", "UN-Women": "ONU-Femmes", "UN Women": "ONU-Femmes", "SDG": "ODD",
-    "SDGs": "ODD", "UN": "ONU", "UNHCR": "HCR", "IMO": "OMI", "EU": "UE", "UNICEF": "UNICEF",
-}
-
-
-def _any_of(words) -> str:
+def any_of(words) -> str:
     """A regex alternation of ``words``, longest first (so "UN-Habitat" wins over "UN")."""
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-
-
-_ACRONYM_EN = re.compile(rf"\b({_any_of(ACRONYMS_EN_FR)})\b")
-
-
-def question_search_text(question: str) -> str:
-    """The question as the lexical index should read it: French acronyms, garbles unified, and
-    for an English question the French words of the report's glossary added (``glossary.py``)."""
-    text = search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))
-    if detect_language(question) == "en":
-        text = " ".join([text, *glossary().french_for(question)])
-    return text
 
 
 _EN_WORDS = frozenset("""the what how which who whom where when why does did do is are was were has have
@@ -174,7 +151,7 @@ def _ordinal_words() -> dict[str, int]:
 
 
 _ORDINAL_WORDS = _ordinal_words()
-_ORDINAL_WORD = re.compile(rf"(?<![\w-])({_any_of(_ORDINAL_WORDS)})(?![\w-])")
+_ORDINAL_WORD = re.compile(rf"(?<![\w-])({any_of(_ORDINAL_WORDS)})(?![\w-])")
 _ORDINAL_DIGITS = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|e|ème|eme|er|re)\b")
 
 

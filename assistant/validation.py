@@ -55,6 +55,11 @@ _WHOLE: dict[str, tuple[int, int, str]] = {
     "queue_size": (1, 1_000_000, "requests waiting at most"),
     "embed_batch_size": (1, 4096, "texts embedded per batch"),
     "ivf_nprobe": (1, 1_000_000, "IVF lists searched"),
+    "held_terms": (1, 1000, "topic terms a confirming sentence holds"),
+    "held_spare_from": (1, 1000, "topic terms before one may be missing"),
+    "amount_paragraphs": (1, 1000, "paragraphs searched for a share or sum"),
+    "count_window": (1, 1000, "words between a count and what it counts"),
+    "ranked_window": (1, 1000, "words either side of a superlative"),
 }
 _ANY_WHOLE = (0, 10**9, "a setting")
 # Real-valued settings: (lowest, what it is); all must be finite. A negative weight, margin or
@@ -67,6 +72,7 @@ _REAL: dict[str, tuple[float | None, str]] = {
     "passage_rank_weight": (0.0, "a sentence-score weight"),
     "paragraph_weight": (0.0, "a sentence-score weight"),
     "overlap_weight": (0.0, "a sentence-score weight"),
+    "held_bonus": (0.0, "a sentence-score bonus"),
     "runner_up_margin": (0.0, "a quoting margin"),
     "same_paragraph_margin": (0.0, "a quoting margin"),
     "abstain_standout": (None, "the abstention threshold, in standard deviations"),

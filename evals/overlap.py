@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from assistant import load_report
-from assistant.eval_report import overlap_table
-from assistant.evaluate import QUESTIONS, load_questions
+from assistant.evaluation.eval_report import overlap_table
+from assistant.evaluation.evaluate import QUESTIONS, load_questions
 
 if __name__ == "__main__":
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else QUESTIONS

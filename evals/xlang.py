@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.evaluate import QUESTIONS, load_questions
-from assistant.retrieval import get_retriever
+from assistant.evaluation.evaluate import QUESTIONS, load_questions
+from assistant.search.retrieval import get_retriever
 from assistant.settings import Settings
 
 LIBRARY = Path.home() / ".cache" / "un-report-assistant" / "library-samples"

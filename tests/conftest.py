@@ -70,7 +70,7 @@ FAKE_IDENTITY = {"model_id": "fake", "model_sha256": "0" * 64, "encoder": "fake"
 @pytest.fixture
 def fake_embedder(monkeypatch):
     """The fake embedder in place of the model for the index (no model file is read)."""
-    from assistant import index
+    from assistant.search import index
 
     fake = FakeEmbedder()
     monkeypatch.setattr(index, "get_embedder", lambda settings, progress=False: fake)

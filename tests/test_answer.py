@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import answer, load_report
-from assistant.answering import detect_language, numbers_outside_citations
+from assistant.compose.answering import detect_language
+from assistant.compose.citations import numbers_outside_citations
 from assistant.text import numbers
 
 pytestmark = pytest.mark.model

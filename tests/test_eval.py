@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import load_report
-from assistant.evaluate import (
+from assistant.evaluation.evaluate import (
     QUESTIONS_SAMPLES,
     Question,
     QuestionFileError,
@@ -41,7 +41,7 @@ def test_the_sample_reports_questions_check_out():
     """evals/questions_samples.jsonl (written blind on the ten sample PDFs): each names its
     document, its gold paragraphs exist there and hold its key facts, its split is drawn by
     (document, paragraph)."""
-    from assistant.ingest import load_any
+    from assistant.ingest.corpus import load_any
 
     qs = load_questions(QUESTIONS_SAMPLES)
     assert len(qs) == 200 and all(q.document and q.source == "blind-2026-12-samples" for q in qs)
@@ -231,8 +231,8 @@ def test_floors(tmp_path):
 
 @pytest.mark.model
 def test_an_answer_that_raises_is_a_failed_question_not_a_crashed_run(monkeypatch, tmp_path):
-    from assistant import evaluate
-    from assistant.answering import answer as real_answer
+    from assistant.compose.answering import answer as real_answer
+    from assistant.evaluation import evaluate
 
     path = tmp_path / "q.jsonl"
     rows = [{"id": "a", "lang": "fr", "type": "number", "split": "test", "gold": [46], "key_facts": ["187"],

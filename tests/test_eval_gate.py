@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import eval_report, evaluate
+from assistant.evaluation import eval_report, evaluate
 
 pytestmark = pytest.mark.eval
 

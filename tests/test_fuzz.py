@@ -1,11 +1,12 @@
 """Property-based fuzzing (hypothesis) of answer(), retrieve(), the follow-up rewriting, the /ask
-API and the parser. The strategies and the properties live in assistant/fuzz.py (see its
-docstring); `python -m assistant.fuzz` runs the long campaign by hand and prints its figures.
+API and the parser. The strategies and the properties live in assistant/evaluation/fuzz.py (see
+its docstring); `python -m assistant.evaluation.fuzz` runs the long campaign by hand and prints
+its figures.
 
 The fast tier runs a bounded number of examples per test; `test_fuzz_long` (marker fuzz_long,
 run by `make test`) makes 10,000 calls to answer(). Every run starts from a fixed seed
-(FUZZ_SEED, default assistant.fuzz.DEFAULT_SEED) and keeps no example database, so a failure
-is reproduced by running again; hypothesis prints the shrunk failing example.
+(FUZZ_SEED, default assistant.evaluation.fuzz.DEFAULT_SEED) and keeps no example database, so a
+failure is reproduced by running again; hypothesis prints the shrunk failing example.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from conftest import SEED as SEED_REPORT
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from assistant import ReportParseError, answer, fuzz, load_report, retrieve
-from assistant.conversation import standalone_question
+from assistant import ReportParseError, answer, load_report, retrieve
+from assistant.compose.conversation import standalone_question
+from assistant.evaluation import fuzz
 from assistant.records import Answer, Citation, Passage, Quote
 
 SEED = int(os.environ.get("FUZZ_SEED", fuzz.DEFAULT_SEED))
@@ -203,8 +205,8 @@ def test_the_parser_parses_or_names_the_line(data):
 @pytest.mark.model
 def test_fuzz_long():
     """10,000 generated calls to answer() (FUZZ_EXAMPLES to change): no crash, no property
-    violated; most calls reach retrieval. Prints the figures (python -m assistant.fuzz prints
-    the same)."""
+    violated; most calls reach retrieval. Prints the figures (python -m assistant.evaluation.fuzz
+    prints the same)."""
     report = fuzz.run(LONG_EXAMPLES, SEED)
     print("\n" + report.summary())
     assert report.crashes == [] and report.violations == []

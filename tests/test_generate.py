@@ -9,8 +9,9 @@ import os
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant import answer, generate, load_report
-from assistant.answering import numbers_outside_citations
+from assistant import answer, load_report
+from assistant.compose import generate
+from assistant.compose.citations import numbers_outside_citations
 from assistant.settings import Settings
 from assistant.text import numbers
 

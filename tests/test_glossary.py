@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant import load_report
-from assistant.glossary import GlossaryError, glossary, parse_glossary
-from assistant.lexical import tokenize
-from assistant.text import question_search_text, search_text
+from assistant.search.glossary import GlossaryError, glossary, parse_glossary
+from assistant.search.lexical import question_search_text, tokenize
+from assistant.text import search_text
 
 
 def test_phrases_win_over_their_words():

@@ -124,7 +124,7 @@ def test_existing_parts_are_still_answered_directly():
 
 
 def test_the_cli_says_what_is_wrong_in_one_line(capsys):
-    from assistant import cli
+    from assistant.app import cli
 
     assert cli.main(["ask", "--k", "0", QUESTION]) == 2
     assert cli.main(["ask", "   "]) == 2
@@ -146,7 +146,7 @@ def test_the_cli_reads_an_argument_that_is_not_utf8():
 
 def test_search_variants_are_kept_within_bounds():
     """A caller passing a new weight on every call grew the retriever cache without end."""
-    from assistant import retrieval
+    from assistant.search import retrieval
     from assistant.settings import Settings
 
     for i in range(retrieval._MAX_SEARCH_VARIANTS + 20):

@@ -12,7 +12,8 @@ import logging
 import pytest
 from conftest import SEED_ID
 
-from assistant.index import (
+from assistant.library import load_report
+from assistant.search.index import (
     DOCS_DIR,
     FAISS_FILE,
     FORMAT_VERSION,
@@ -27,7 +28,6 @@ from assistant.index import (
     parser_sha256,
     unit_sentences,
 )
-from assistant.report import load_report
 from assistant.settings import Settings
 
 
@@ -133,7 +133,7 @@ def test_a_refused_index_is_brought_up_to_date_with_one_log_line(built, fake_emb
     damage, reason = DAMAGE[case]
     damage(built.index_dir)
     before = fake_embedder.calls
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         index = ensure_index(built)
     updated = [r.getMessage() for r in caplog.records if "updating the index" in r.getMessage()]
     assert len(updated) == 1 and updated[0].startswith(f"updating the index in {built.index_dir}: ")
@@ -146,11 +146,11 @@ def test_crossing_the_size_threshold_rebuilds_with_the_other_index_type(built, f
     is stale and reassembled without being asked (and without embedding)."""
     import faiss
 
-    from assistant.retrieval import Retriever
+    from assistant.search.retrieval import Retriever
 
     exact = Retriever(load_index(built), built)
     settings = built.replace(exact_search_max=100)  # the seed's ~150 units cross it
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         index = ensure_index(settings)
     assert any("gets a ivf-sq8 index, not flat" in r.getMessage() for r in caplog.records)
     assert index.manifest["index_type"] == "ivf-sq8" and isinstance(index.vectors, faiss.IndexIVFScalarQuantizer)

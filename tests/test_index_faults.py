@@ -21,8 +21,10 @@ import time
 import numpy as np
 import pytest
 
-from assistant import cli, files, index
-from assistant.index import (
+from assistant import files
+from assistant.app import cli
+from assistant.search import index
+from assistant.search.index import (
     MANIFEST_FILE,
     IndexUnavailableError,
     IndexWriteError,
@@ -92,7 +94,7 @@ def _read_only(*args, **kwargs):
 
 
 def _rebuild_lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "assistant.index"]
+    return [r.getMessage() for r in caplog.records if r.name == "assistant.search.index"]
 
 
 def test_the_temp_file_of_a_killed_write_is_removed_at_the_next_start(tmp_path, caplog):
@@ -115,7 +117,7 @@ def test_the_temp_file_of_a_killed_write_is_removed_at_the_next_start(tmp_path, 
     proc.wait(timeout=10)
     leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".manifest.json.")]
     assert len(leftovers) == 1
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         loaded = ensure_index(Settings(index_dir=folder))
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []
     assert loaded.manifest == load_index(Settings(index_dir=folder)).manifest  # the index was intact
@@ -144,7 +146,7 @@ def test_a_full_disk_during_a_rebuild_serves_from_memory_with_one_warning(stale,
         return real_write(path, write)
 
     monkeypatch.setattr(index, "atomic_write", fills_up)
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         first = ensure_index(stale)
         again = ensure_index(stale)
     assert again is first and embedder.calls == 2  # units and sentences embedded once; no rebuild loop
@@ -217,7 +219,7 @@ def test_cli_ask_with_a_stale_index_in_a_read_only_folder_answers(stale, embedde
     """It re-embedded (30 s) and then died with a raw OSError traceback, on every call."""
     monkeypatch.setattr(files.tempfile, "mkstemp", _read_only)
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(stale.index_dir))
-    with caplog.at_level(logging.WARNING, logger="assistant.index"):
+    with caplog.at_level(logging.WARNING, logger="assistant.search.index"):
         assert cli.main(["ask", "What does paragraph 46 say?"]) == 0
         assert cli.main(["ask", "Que dit le paragraphe 47 ?"]) == 0
     out = capsys.readouterr()

@@ -17,10 +17,11 @@ import pytest
 from conftest import SEED
 
 from assistant import ReportParseError
-from assistant.ingest import PdfParseError, load_any, load_pdf
+from assistant.ingest.corpus import load_any
 from assistant.ingest.language import detect_language
-from assistant.ingest.structure import _Vocabulary
-from assistant.report import parse_report
+from assistant.ingest.markdown import parse_report
+from assistant.ingest.pdf import load_pdf
+from assistant.ingest.structure import PdfParseError, _Vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 # The copies committed with the tests; else the team's shared folder beside a CI clone.

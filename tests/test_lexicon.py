@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from assistant.glossary import parse_glossary
-from assistant.lexical import tokenize
-from assistant.lexicon import LEXICON, lexicon, restricted
-from assistant.lexicon_learn import DEFAULT_DATA, learn, main, render
+from assistant.search.glossary import parse_glossary
+from assistant.search.lexical import tokenize
+from assistant.search.lexicon import LEXICON, lexicon, restricted
+from assistant.search.lexicon_learn import DEFAULT_DATA, learn, main, render
 
 # A tiny parallel corpus whose translations are known: ten words, and one term whose French is no
 # word-for-word rendering ("money laundering" -> "blanchiment d'argent", order reversed).
@@ -48,7 +48,7 @@ def _stems(french_terms: list[str]) -> set[str]:
 
 def test_the_file_parses_as_a_glossary_and_stays_small():
     text = LEXICON.read_text(encoding="utf-8")
-    assert "Ziemski" in text and "United Nations" in text and "python -m assistant.lexicon_learn" in text
+    assert "Ziemski" in text and "United Nations" in text and "python -m assistant.search.lexicon_learn" in text
     lines = [line for line in text.splitlines() if line.split("#", 1)[0].strip()]
     assert 1000 < len(lines) <= 8000
     assert len(lexicon().entries) == len(lines)  # one English key a line

@@ -13,15 +13,18 @@ import numpy as np
 import pytest
 from conftest import FIXTURES, SEED, SEED_ID
 
-from assistant import Citation, LibraryError, add_report, answer, cli, library_reports, remove_report, retrieve
-from assistant import index as index_module
-from assistant.answering import lead, numbers_outside_citations
-from assistant.generate import verify
-from assistant.index import MANIFEST_FILE, build_units, ensure_index, load_index, unit_sentences
-from assistant.ingest import PdfParseError, load_any
-from assistant.lexical import LexicalIndex, LibraryLexical, analyzer
+from assistant import Citation, LibraryError, add_report, answer, library_reports, remove_report, retrieve
+from assistant.app import cli
+from assistant.compose.answering import lead
+from assistant.compose.citations import numbers_outside_citations
+from assistant.compose.generate import verify
+from assistant.ingest.corpus import load_any
+from assistant.ingest.structure import PdfParseError
 from assistant.records import Passage, Report, report_from_dict, report_to_dict, slug
-from assistant.retrieval import Retrieval, StructuralRef, _names
+from assistant.search import index as index_module
+from assistant.search.index import MANIFEST_FILE, build_units, ensure_index, load_index, unit_sentences
+from assistant.search.lexical import LexicalIndex, LibraryLexical, analyzer
+from assistant.search.retrieval import Retrieval, StructuralRef, _names
 
 MINI_EN = FIXTURES / "mini_report_en.md"  # "mini-report": English, 3 paragraphs
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "un-samples"
@@ -189,7 +192,7 @@ def test_paragraph_numbers_belong_to_the_one_document_searched(library, fake_emb
 
 
 def test_restricted_retrievers_are_shared_and_keep_their_settings(library, fake_embedder):
-    from assistant.retrieval import get_retriever
+    from assistant.search.retrieval import get_retriever
 
     add_report(MINI_EN, library)
     a = get_retriever(library, ["mini-report"])

@@ -12,8 +12,8 @@ import pytest
 from conftest import SEED, SEED_ID
 
 from assistant import Citation, add_report, answer, library_reports, remove_report, retrieve
-from assistant import index as index_module
-from assistant.index import MANIFEST_FILE, build_units, load_index, unit_sentences
+from assistant.search import index as index_module
+from assistant.search.index import MANIFEST_FILE, build_units, load_index, unit_sentences
 from assistant.settings import ROOT, Settings
 
 pytestmark = pytest.mark.model

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embedder import Embedder, get_embedder, resolve_model
-from assistant.evaluate import load_questions
-from assistant.index import build_units, unit_sentences
-from assistant.onnx_encoder import ModelRecipe, OnnxEmbedder, encoder_sha256, export_dir, export_record
-from assistant.report import load_report
+from assistant.evaluation.evaluate import load_questions
+from assistant.library import load_report
+from assistant.search.embedder import Embedder, get_embedder, resolve_model
+from assistant.search.index import build_units, unit_sentences
+from assistant.search.onnx_encoder import ModelRecipe, OnnxEmbedder, encoder_sha256, export_dir, export_record
 from assistant.settings import Settings
 from assistant.text import search_text
 
@@ -148,7 +148,7 @@ def test_answer_and_ask_never_import_torch():
         import assistant
         a = assistant.answer("Combien d'États sont parties à la Convention contre la corruption ?")
         assert [c.paragraph for c in a.citations] == [46], a
-        from assistant.cli import main
+        from assistant.app.cli import main
         assert main(["ask", "How many users consulted the SHERLOC portal in 2019?"]) == 0
     """) == []
 
@@ -157,7 +157,7 @@ def test_serve_never_imports_torch():
     assert _heavy_modules_after("""
         import socket
         from assistant.settings import Settings
-        from assistant.ui import serve
+        from assistant.app.ui import serve
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

@@ -9,7 +9,7 @@ import pytest
 from conftest import SEED
 
 from assistant import ReportParseError, load_report
-from assistant.report import parse_report
+from assistant.ingest.markdown import parse_report
 from assistant.text import display_text
 
 WORD = re.compile(r"\w+")

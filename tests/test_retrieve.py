@@ -7,7 +7,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from assistant import retrieve
-from assistant.retrieval import ReportRetriever, get_retriever, structural_reference
+from assistant.search.retrieval import ReportRetriever, get_retriever, structural_reference
 from assistant.settings import Settings
 
 SEED_ID = "unodc-crime-prevention-report-2020"

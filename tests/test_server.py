@@ -121,7 +121,7 @@ def test_bench_load_plain_http_clients_are_answered(server_url):
     """The load benchmark's light client (Gradio's plain HTTP API from one asyncio loop) gets real
     answers through the same queue: a broken event-stream parse would count every request as an
     error, or a wrong payload as an empty answer."""
-    from assistant.bench_load import run_http_clients
+    from assistant.evaluation.bench_load import run_http_clients
 
     run, spans = run_http_clients(server_url + "/", clients=5, questions_each=2)
     assert (run.requests, run.errors, run.timeouts, len(run.latencies), len(spans)) == (10, [], 0, 10, 10)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.conversation import is_follow_up, standalone_question
+from assistant.compose.conversation import is_follow_up, standalone_question
+from assistant.search.lexical import question_search_text
 from assistant.settings import Settings
-from assistant.text import display_text, numbers, ordinals, question_search_text, search_text, sentences
+from assistant.text import display_text, numbers, ordinals, search_text, sentences
 
 
 @pytest.mark.parametrize("raw, normalised", [

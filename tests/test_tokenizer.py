@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedder import resolve_model
-from assistant.evaluate import load_questions
-from assistant.onnx_encoder import export_dir
-from assistant.report import load_report
-from assistant.settings import Settings
-from assistant.tokenizer import (
+from assistant.evaluation.evaluate import load_questions
+from assistant.library import load_report
+from assistant.search.embedder import resolve_model
+from assistant.search.onnx_encoder import export_dir
+from assistant.search.tokenizer import (
     CHECK_TEXTS,
     FALLBACK_MARKER,
     SENTENCEPIECE_FILE,
@@ -23,6 +22,7 @@ from assistant.tokenizer import (
     convert,
     load_tokenizer,
 )
+from assistant.settings import Settings
 
 pytestmark = pytest.mark.model
 
@@ -76,7 +76,7 @@ def test_equal_score_ties_use_the_same_pieces(both):
 
 
 def test_the_served_encoder_uses_the_cached_conversion():
-    from assistant.embedder import get_embedder
+    from assistant.search.embedder import get_embedder
 
     embedder = get_embedder(Settings())
     assert isinstance(embedder._tokenizer, SentencePieceTokenizer)

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from assistant import tuning
-from assistant.evaluate import Question
+from assistant.evaluation import tuning
+from assistant.evaluation.evaluate import Question
 
 
 def test_each_fold_is_scored_by_a_choice_made_without_it():

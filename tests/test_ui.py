@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from assistant import load_report
+from assistant.app.ui import answer_markdown, card_id, escape_user_text, library_html, report_html, sources_html
 from assistant.records import Answer, Citation, Passage, Quote
-from assistant.ui import answer_markdown, card_id, escape_user_text, library_html, report_html, sources_html
 
 REPORT = load_report()
 DOC = REPORT.doc_id

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from assistant import load_report
-from assistant.index import build_units
-from assistant.references import MissingPart, missing_part, missing_text
+from assistant.compose.references import MissingPart, missing_part, missing_text
+from assistant.search.index import build_units
 from assistant.settings import Settings
 from assistant.validation import (
     InvalidInput,
@@ -162,7 +162,7 @@ def test_missing_parts(question, part):
 
 
 def test_no_reference_question_names_a_missing_part():
-    from assistant.evaluate import load_questions
+    from assistant.evaluation.evaluate import load_questions
 
     assert [q.question for q in load_questions() if missing_part(q.question, UNITS)] == []
 

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from assistant.web_security import HEADERS, UPLOAD_REFUSED, SecurityMiddleware
+from assistant.app.web_security import HEADERS, UPLOAD_REFUSED, SecurityMiddleware
 
 PAGE = "<html><head><script>window.x = 1</script><script type=module src=./a.js></script></head>" \
        "<body><scripts-are-not-tags/><p>&lt;script&gt; as text</p></body></html>"

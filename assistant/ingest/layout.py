@@ -2,7 +2,7 @@
 
 A ``Line`` is one run of text on one baseline of one page, with the geometry and type style the
 structure rules need (left edge, font size, bold/italic, the gap after a leading number).
-Superscript digits are kept as Unicode superscripts ("¹²"), as ``report.py`` shows footnote
+Superscript digits are kept as Unicode superscripts ("¹²"), as ``markdown.py`` shows footnote
 markers, so a marker never reads as part of a number.
 """
 

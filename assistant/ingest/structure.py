@@ -45,11 +45,11 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..records import Heading, Paragraph, Part, Report
-from ..report import ReportParseError
 from ..text import search_text
 from .cover import read_cover
 from .language import detect_language
 from .layout import PLAIN_DIGITS, Line, Page
+from .markdown import ReportParseError
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _MARKERS = re.compile(f"[{_SUPERSCRIPTS}]+")

@@ -1,0 +1,76 @@
+"""Bring the index up to date with the library folder while the assistant keeps answering, then
+swap it in (documents added or removed since: only they are embedded; ``full`` embeds all again).
+``install_fresh`` does the same in the caller's thread, for ``add_report`` and ``remove_report``.
+
+Answering never waits for a rebuild: the new index is built and its retriever (BM25 and the rest)
+prepared without any lock that answering takes; only the hand-over (two dictionary writes) is
+under the caches' locks. Questions asked meanwhile are answered from the last good index, in
+memory; the files on disk are replaced one by one, each atomically, the manifest last.
+``assistant serve`` rebuilds on SIGHUP (``kill -HUP <pid>``), which is how ``assistant bench
+--load`` measures answering during a rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from ..settings import Settings
+
+log = logging.getLogger(__name__)
+
+_building = threading.Lock()  # one rebuild at a time; answering never takes it
+
+
+def rebuild_and_swap(settings: Settings, full: bool = False) -> float | None:
+    """Update (``full``: rebuild) the index for ``settings`` from the library folder and swap it
+    in. Returns the seconds it took, or None when another rebuild was already running (this one
+    is then skipped)."""
+    from . import index as index_module
+    from . import retrieval
+
+    if not _building.acquire(blocking=False):
+        log.warning("a rebuild is already running; this one is skipped")
+        return None
+    try:
+        started = time.perf_counter()
+        index = index_module.update_index(settings, rebuild=full)
+        retriever = retrieval.Retriever(index, settings)
+        index_module.install(settings, index)
+        retrieval.install(retriever)
+        return time.perf_counter() - started
+    finally:
+        _building.release()
+
+
+def install_fresh(settings: Settings, progress: bool = False):
+    """Update the index to the library folder as it is now (``index.update_index``) and make it
+    what this process answers from (its retriever is built at the next question). Used after
+    adding or removing a document. Returns the ``index.Index``."""
+    from . import index as index_module
+    from . import retrieval
+
+    index_module.remove_leftovers(settings)
+    index = index_module.update_index(settings, progress=progress)
+    index_module.install(settings, index)
+    retrieval.forget(settings)
+    return index
+
+
+def rebuild_in_background(settings: Settings, on_done=None) -> threading.Thread:
+    """``rebuild_and_swap`` in a daemon thread; ``on_done(seconds or None)`` when it ends (a
+    failed rebuild is logged and leaves the last good index answering)."""
+
+    def work():
+        try:
+            took = rebuild_and_swap(settings)
+        except Exception:
+            log.exception("the index rebuild failed; answering goes on from the last good index")
+            took = None
+        if on_done is not None:
+            on_done(took)
+
+    thread = threading.Thread(target=work, name="index-rebuild", daemon=True)
+    thread.start()
+    return thread
