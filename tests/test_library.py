@@ -204,7 +204,7 @@ def test_restricted_retrievers_are_shared_and_keep_their_settings(library, fake_
 
 
 def test_the_cross_language_shift_lifts_units_in_another_language(library, fake_embedder):
-    from assistant.retrieval import get_retriever
+    from assistant.search.retrieval import get_retriever
 
     add_report(MINI_EN, library)  # English, beside the French seed
     retriever = get_retriever(library)
@@ -221,7 +221,7 @@ def test_the_cross_language_shift_lifts_units_in_another_language(library, fake_
 
 
 def test_a_one_language_library_is_never_shifted(library, fake_embedder):
-    from assistant.retrieval import get_retriever
+    from assistant.search.retrieval import get_retriever
 
     assert get_retriever(library)._language_shift("How many States are parties?") is None
 
