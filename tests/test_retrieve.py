@@ -17,7 +17,8 @@ pytestmark = pytest.mark.model
 HEADINGS = {"I": "I. Introduction", "IV": "IV. Mesures prises par l'Office", "IV.A": "A. Renforcement",
             "IV.A.1": "1. Criminalité transnationale organisée", "IV.E": "E. Collecte de données",
             "IV.F": "F. Travaux entrepris", "IV.F.3": "3. Cybercriminalité", "V": "V. Gouvernance",
-            "V.6": "6. Situation financière de l'Office", "VI": "VI. Observations finales"}
+            "V.6": "6. Situation financière de l'Office", "VI": "VI. Observations finales",
+            "VIII": "VIII. Annexe"}  # past VI: the numbering of other reports
 
 
 @pytest.mark.parametrize("question, paragraphs, heading", [
@@ -28,6 +29,9 @@ HEADINGS = {"I": "I. Introduction", "IV": "IV. Mesures prises par l'Office", "IV
     ("What is covered in part E of section IV?", (), "IV.E"),
     ("Résume la section IV.F.3", (), "IV.F.3"),
     ("What does section V deal with?", (), "V"),
+    ("What does Section VIII say?", (), "VIII"),  # any numeral, any case of the section word
+    ("Résume la section V.6", (), "V.6"),
+    ("Que dit le paragraphe 1234 ?", (1234,), None), ("Que dit le §-1 ?", (), None),
     ("Combien d'États parties ?", (), None),
     ("Where did I put it?", (), None),  # "I" alone is not section I
     ("Que dit l'introduction du rapport ?", (), "I"),

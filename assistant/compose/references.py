@@ -2,28 +2,18 @@
 "paragraph 117", "section IX.Z", "part G of section IV") is told so, instead of being answered
 from whatever lies closest in meaning: "Que dit le §-1 ?" used to quote §23 and §38.
 
-The patterns mirror ``retrieval.structural_reference`` (which finds the parts that exist) but
-accept any number and any label, so that what is not in the report is noticed.
+It reads the question with ``search/retrieval.py``'s ``named_paragraphs`` and ``named_section``,
+as ``structural_reference`` does (which keeps the parts that exist), so what is not in the
+report is noticed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..records import Unit
-
-# "§200", "§ -1", "paragraphe 117", "paragraph n° 0", "para. 999".
-_PARAGRAPH = re.compile(
-    r"(?:§\s*|\b(?:paragraphe|paragraph|para\.?)s?\s+(?:n[°ºo]\.?\s*)?)([-−‑]?\s?\d+)", re.IGNORECASE)
-_PART_WORD = r"(?i:sections?|chapitres?|chapters?|parties|partie|parts?|titres?|sous-sections?|subsections?)"
-# After a section word: a Roman numeral with optional dotted parts ("IX", "IV.G", "IV.E.9") or a
-# single letter with optional digits ("partie Z", "part C.2"). Labels are upper case, as printed.
-_NAMED = re.compile(rf"\b{_PART_WORD}\s+([IVXLC]+(?:\.[A-Z0-9]+)*|[A-Z](?:\.\d+)*)(?![\w.]*\w)")
-# A dotted label standing alone: "IX.Z", "IV.G.2", "VII.3".
-_DOTTED = re.compile(r"(?<![\w.])([IVX]+\.(?:[A-Z]|\d+)(?:\.\d+)*)(?![\w])")
-_ROMAN = re.compile(r"[IVXLC]+")
+from ..search.retrieval import named_paragraphs, named_section
 
 
 @dataclass(frozen=True)
@@ -36,14 +26,13 @@ def missing_part(question: str, units: Iterable[Unit]) -> MissingPart | None:
     """The first paragraph or section ``question`` names that none of ``units`` is, if any."""
     units = list(units)
     numbers = {u.paragraph for u in units if u.kind == "paragraph"}
-    for raw in _PARAGRAPH.findall(question):
-        written = re.sub(r"\s", "", raw).replace("−", "-").replace("‑", "-")
+    for written in named_paragraphs(question):
         # Past 9 digits it is no paragraph of any report (and int() of thousands of digits raises).
         number = int(written) if len(written) <= 10 else None
         if number not in numbers:
             return MissingPart("paragraph", str(number) if number is not None else written)
     labels = {u.heading_label for u in units if u.kind == "heading"}
-    label = _section_label(question)
+    label = named_section(question)
     if label is None:
         return None
     if label in labels:
@@ -52,17 +41,6 @@ def missing_part(question: str, units: Iterable[Unit]) -> MissingPart | None:
     if len(label) == 1 and any(known.endswith(f".{label}") for known in labels):
         return None
     return MissingPart("section", label)
-
-
-def _section_label(question: str) -> str | None:
-    if m := _DOTTED.search(question):
-        return m.group(1)
-    named = [m.group(1) for m in _NAMED.finditer(question)]
-    roman = next((x for x in named if _ROMAN.fullmatch(x.split(".")[0])), None)
-    letter = next((x for x in named if not _ROMAN.fullmatch(x.split(".")[0])), None)
-    if roman and letter and "." not in roman:  # "partie E de la section IV" -> "IV.E"
-        return f"{roman}.{letter}"
-    return roman or letter
 
 
 def missing_text(part: MissingPart, units: Iterable[Unit], language: str) -> str:

@@ -30,13 +30,34 @@ from .lexical import DEFAULT_LANGUAGE, LibraryLexical, speaker_of, tokenize
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
 
-_PARAGRAPH_REF = re.compile(
-    r"(?:§\s*|\b(?:paragraphe|paragraph|para\.?)s?\s+(?:n[°ºo]\.?\s*)?)(\d{1,3})\b", re.IGNORECASE)
-_ROMAN = r"(VI|IV|V|I{1,3})"
-_SECTION_WORD = r"(?:section|chapitre|chapter|partie|part|titre)"
-_SECTION_ROMAN = re.compile(rf"\b{_SECTION_WORD}\s+{_ROMAN}\b(?:\.([A-F])\b)?")
-_SECTION_LETTER = re.compile(rf"\b(?:{_SECTION_WORD}|sous-section|subsection)\s+([A-F])\b")
-_DOTTED = re.compile(rf"\b{_ROMAN}\.([A-F])(?:\.(\d))?\b")
+# How a question names a part of a document, in any numbering: "§200", "§ -1", "paragraphe
+# 117", "paragraph n° 0", "para. 999"; after a section word a Roman numeral with optional dotted
+# parts ("IX", "IV.G", "IV.E.9") or a letter with optional digits ("partie Z", "part C.2"); or a
+# dotted label standing alone ("IX.Z", "IV.G.2", "V.6"). Labels are upper case, as printed.
+# ``structural_reference`` keeps what the document has; ``compose/references.py`` says what it lacks.
+_PARAGRAPH = re.compile(
+    r"(?:§\s*|\b(?:paragraphe|paragraph|para\.?)s?\s+(?:n[°ºo]\.?\s*)?)([-−‑]?\s?\d+)", re.IGNORECASE)
+_PART_WORD = r"(?i:sections?|chapitres?|chapters?|parties|partie|parts?|titres?|sous-sections?|subsections?)"
+_NAMED = re.compile(rf"\b{_PART_WORD}\s+([IVXLC]+(?:\.[A-Z0-9]+)*|[A-Z](?:\.\d+)*)(?![\w.]*\w)")
+_DOTTED = re.compile(r"(?<![\w.])([IVX]+\.(?:[A-Z]|\d+)(?:\.\d+)*)(?![\w])")
+_ROMAN = re.compile(r"[IVXLC]+")
+
+
+def named_paragraphs(question: str) -> list[str]:
+    """The paragraph numbers ``question`` names, as written ("-1", "200", "9999999999")."""
+    return [re.sub(r"\s", "", raw).replace("−", "-").replace("‑", "-") for raw in _PARAGRAPH.findall(question)]
+
+
+def named_section(question: str) -> str | None:
+    """The section label ``question`` names ("IV.E" for "part E of section IV"), if any."""
+    if m := _DOTTED.search(question):
+        return m.group(1)
+    named = [m.group(1) for m in _NAMED.finditer(question)]
+    roman = next((x for x in named if _ROMAN.fullmatch(x.split(".")[0])), None)
+    letter = next((x for x in named if not _ROMAN.fullmatch(x.split(".")[0])), None)
+    if roman and letter and "." not in roman:  # "partie E de la section IV" -> "IV.E"
+        return f"{roman}.{letter}"
+    return roman or letter
 
 
 @dataclass(frozen=True)
@@ -48,22 +69,10 @@ class StructuralRef:
 def structural_reference(question: str, headings: dict[str, str]) -> StructuralRef:
     """Paragraph numbers or a section label that the question names, if any. ``headings`` maps
     labels ("IV.E") to titles ("E. Collecte de données…")."""
-    paragraphs = tuple(int(n) for n in _PARAGRAPH_REF.findall(question))
-    label = None
-    if m := _DOTTED.search(question):
-        label = ".".join(x for x in m.groups() if x)
-    else:
-        roman = _SECTION_ROMAN.search(question)
-        letter = _SECTION_LETTER.search(question)
-        if roman and roman.group(2):
-            label = f"{roman.group(1)}.{roman.group(2)}"
-        elif roman and letter:
-            label = f"{roman.group(1)}.{letter.group(1)}"
-        elif roman:
-            label = roman.group(1)
-        elif letter:  # "part E": the first top-level section that has it
-            label = next((h for h in sorted(headings) if h.endswith(f".{letter.group(1)}")
-                          and h.count(".") == 1), None)
+    paragraphs = tuple(int(n) for n in named_paragraphs(question) if re.fullmatch(r"\d{1,4}", n))
+    label = named_section(question)
+    if label and len(label) == 1 and label not in headings:  # "part E": the first top-level section that has it
+        label = next((h for h in sorted(headings) if h.endswith(f".{label}") and h.count(".") == 1), None)
     if label is None and _SECTION_INTENT.search(question):
         label = _heading_named_by_title(question, headings)
     while label and label not in headings:  # "IV.E.9" -> "IV.E"
