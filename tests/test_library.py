@@ -220,6 +220,19 @@ def test_the_cross_language_shift_lifts_units_in_another_language(library, fake_
         retrieve(QUESTION_EN, 1, library.replace(cross_language_shift="en=fr"))
 
 
+def test_a_background_update_embeds_nothing_new_and_a_full_rebuild_everything(library, fake_embedder):
+    """What `assistant serve` does on SIGHUP (update) and SIGUSR1 (full rebuild)."""
+    from assistant.search.refresh import rebuild_in_background
+
+    ensure_index(library)
+    fake_embedder.texts.clear()
+    took = []
+    rebuild_in_background(library, on_done=took.append).join()
+    assert fake_embedder.texts == [] and took[0] is not None
+    rebuild_in_background(library, on_done=took.append, full=True).join()
+    assert len(fake_embedder.texts) == _texts(load_any(SEED)) and took[1] is not None
+
+
 def test_a_one_language_library_is_never_shifted(library, fake_embedder):
     from assistant.search.retrieval import get_retriever
 

@@ -394,7 +394,8 @@ def serve(settings: Settings, block: bool = True):
 
 def _rebuild_on_sighup(settings: Settings) -> None:
     """``kill -HUP <pid>``: bring the index up to date with the library folder (documents added or
-    removed since) and swap it in, answering meanwhile from the one in memory. Each start and end is
+    removed since) and swap it in, answering meanwhile from the one in memory; ``kill -USR1
+    <pid>``: the same, embedding every document again (a full rebuild). Each start and end is
     printed (the load benchmark reads them)."""
     import signal
 
@@ -407,8 +408,10 @@ def _rebuild_on_sighup(settings: Settings) -> None:
         print("Index rebuild skipped or failed; still answering from the last good index" if seconds is None
               else f"Index rebuilt in {seconds:.1f} s and swapped in", flush=True)
 
-    def on_sighup(signum, frame) -> None:
-        print("Index rebuild started (SIGHUP)", flush=True)
-        rebuild_in_background(settings, on_done=done)
+    def on_signal(signum, frame) -> None:
+        full = signum == signal.SIGUSR1
+        print(f"Index rebuild started ({'SIGUSR1, full' if full else 'SIGHUP'})", flush=True)
+        rebuild_in_background(settings, on_done=done, full=full)
 
-    signal.signal(signal.SIGHUP, on_sighup)
+    signal.signal(signal.SIGHUP, on_signal)
+    signal.signal(signal.SIGUSR1, on_signal)

@@ -5,10 +5,11 @@ asks 5 questions in turn through the ``/ask`` API, each with a 20 s timeout, as 
 would. All clients start together (a barrier). Reported: errors, timeouts, latency p50/p95 per
 request, requests per second over the run, and the server's peak memory (VmHWM of its process).
 
-"During a rebuild": the server is sent SIGHUP, which makes it rebuild its index from the report
-in the background and swap it in (``search/refresh.py``); the clients start once it reports the rebuild
-started, and whenever a rebuild ends while clients are still asking another SIGHUP starts the
-next one, so every request of that run is served while an index is being rebuilt in the same
+"During a rebuild": the server is sent SIGHUP, which makes it update its index from the library
+folder in the background and swap it in (``search/refresh.py``; nothing changed, so it reads and
+swaps only), then, in a last run, SIGUSR1, which embeds every document again; the clients start
+once it reports the rebuild started, and whenever a rebuild ends while clients are still asking
+another signal starts the next one, so every request of that run is served while an index is being rebuilt in the same
 process (the report counts how many requests fell inside a rebuild's interval, which should be
 all). The load generator runs on the same 2 cores as the server, as the issue's measurement did.
 """
@@ -277,12 +278,17 @@ def load_bench(env: dict[str, str] | None = None, clients: int = 50, questions_e
         if with_rebuild:
             runs.append(_during_rebuild(server, clients, questions_each, f"{label}, gradio_client", run_clients))
             runs.append(_during_rebuild(server, clients, questions_each, f"{label}, plain HTTP", run_http_clients))
+            runs.append(_during_rebuild(server, clients, questions_each, f"{label}, plain HTTP", run_http_clients,
+                                        full=True))
     finally:
         server.stop()
     return runs
 
 
-def _during_rebuild(server: Server, clients: int, questions_each: int, label: str, runner) -> LoadRun:
+def _during_rebuild(server: Server, clients: int, questions_each: int, label: str, runner,
+                    full: bool = False) -> LoadRun:
+    """A run while the server updates its index back to back (SIGHUP: only what changed, which is
+    nothing here), or, ``full``, rebuilds it whole (SIGUSR1: every document embedded again)."""
     done = threading.Event()
     intervals: list[list[float]] = []
     took: list[float] = []
@@ -290,7 +296,7 @@ def _during_rebuild(server: Server, clients: int, questions_each: int, label: st
     def keep_rebuilding() -> None:
         while not done.is_set():
             mark = len(server.lines)
-            os.kill(server.proc.pid, signal.SIGHUP)
+            os.kill(server.proc.pid, signal.SIGUSR1 if full else signal.SIGHUP)
             server.wait_for(r"Index rebuild started", 60, after=mark)
             intervals.append([time.monotonic(), float("inf")])
             line = server.wait_for(r"Index rebuil(t in|d skipped)", 600, after=mark)
@@ -304,8 +310,8 @@ def _during_rebuild(server: Server, clients: int, questions_each: int, label: st
     rebuilder.start()
     while not intervals:
         time.sleep(0.01)
-    run, spans = runner(server.url, clients, questions_each, label=f"{label}, during index rebuild",
-                        server=server)
+    kind = "during full index rebuilds" if full else "during index updates"
+    run, spans = runner(server.url, clients, questions_each, label=f"{label}, {kind}", server=server)
     done.set()
     rebuilder.join()
     run.rebuilds = took

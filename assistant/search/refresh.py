@@ -6,8 +6,8 @@ Answering never waits for a rebuild: the new index is built and its retriever (B
 prepared without any lock that answering takes; only the hand-over (two dictionary writes) is
 under the caches' locks. Questions asked meanwhile are answered from the last good index, in
 memory; the files on disk are replaced one by one, each atomically, the manifest last.
-``assistant serve`` rebuilds on SIGHUP (``kill -HUP <pid>``), which is how ``assistant bench
---load`` measures answering during a rebuild.
+``assistant serve`` updates on SIGHUP (``kill -HUP <pid>``) and rebuilds everything on SIGUSR1,
+which is how ``assistant bench --load`` measures answering during both.
 """
 
 from __future__ import annotations
@@ -58,13 +58,13 @@ def install_fresh(settings: Settings, progress: bool = False):
     return index
 
 
-def rebuild_in_background(settings: Settings, on_done=None) -> threading.Thread:
+def rebuild_in_background(settings: Settings, on_done=None, full: bool = False) -> threading.Thread:
     """``rebuild_and_swap`` in a daemon thread; ``on_done(seconds or None)`` when it ends (a
     failed rebuild is logged and leaves the last good index answering)."""
 
     def work():
         try:
-            took = rebuild_and_swap(settings)
+            took = rebuild_and_swap(settings, full=full)
         except Exception:
             log.exception("the index rebuild failed; answering goes on from the last good index")
             took = None
