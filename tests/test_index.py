@@ -37,7 +37,7 @@ def test_units_cover_paragraphs_headings_and_summary():
     assert kinds.count("paragraph") == 116 and kinds.count("summary") == 1
     assert kinds.count("heading") == len(load_report().headings)
     p20 = next(u for u in units if u.paragraph == 20)
-    assert p20.embed_text.startswith("Mesures prises par l'Office") and "ONUSUDC" in p20.search_text
+    assert p20.embed_text.startswith("Mesures prises par l'Office") and "ONUDC" in p20.search_text
     assert p20.id == f"{SEED_ID}#p20" and p20.local_id == "p20" and p20.document == SEED_ID
     heading = next(u for u in units if u.id == f"{SEED_ID}#h:IV.E")
     assert heading.paragraph is None and heading.text.endswith("(§76–§82)") and heading.heading_label == "IV.E"

@@ -36,7 +36,7 @@ SENTENCEPIECE_FILE, FALLBACK_MARKER = "tokenizer.spm", "tokenizer.hf-only"
 CHECK_TEXTS = [
     "query: Combien d'États sont parties à la Convention contre la corruption ?",
     "passage: UNODC trained more than 1,800 criminal justice practitioners in 2019.",
-    "ÉTATS-UNIS d’Amérique — « test » … l'OMS/ONU-Habitat (A/75/123), 3,5 millions de dollars",
+    "ÉTATS-UNIS d’Amérique — « test » … l'ONUDC/ONUSUDC (A/75/123), 3,5 millions de dollars",
     "Как ООН борется с коррупцией?", "ما هي مكافحة الفساد؟", "联合国毒品和犯罪问题办公室", "¿Cuántos Estados?",
     "  double  spaces  ", "trailing space ", "tab\tnew\nline\r\n", "nbsp\u00a0end\u00a0", "zero\u200bwidth\u200b",
     "ideographic\u3000", "control \x01", "ﬁ ligature Ｆｕｌｌｗｉｄｔｈ ①②", "e\u0301 é", "emoji 🙂 ✓",
