@@ -67,6 +67,12 @@ def test_same_ids_on_the_check_texts_and_truncation(both):
     assert len(long) == 512 and long[0] == 0 and long[-1] == 2
 
 
+def test_a_model_without_special_tokens_reads_the_text_whole(tokenizer_json, both):
+    converted = convert(json.loads(tokenizer_json.read_text(encoding="utf-8")))
+    plain = SentencePieceTokenizer(converted[0], {**converted[1], "special": {}}, 512)
+    assert plain.encode(CHECK_TEXTS[0]) == both[1].encode(CHECK_TEXTS[0])
+
+
 def test_equal_score_ties_use_the_same_pieces(both):
     """The one known difference: runs of one character can be cut into the same pieces in
     another order (equal scores). Same pieces, same count."""

@@ -78,12 +78,14 @@ class SentencePieceTokenizer:
         self._normaliser = spm.SentencePieceProcessor(model_proto=_normaliser_only(model))
         self._bos, self._eos, self._space = spec["bos"], spec["eos"], spec["space"]
         self._special = spec["special"]
-        self._split = re.compile("(" + "|".join(map(re.escape, sorted(self._special, key=len, reverse=True))) + ")")
+        # No special token: no split (an empty alternation would split between every character).
+        self._split = (re.compile("(" + "|".join(map(re.escape, sorted(self._special, key=len, reverse=True))) + ")")
+                       if self._special else None)
         self._room = max(0, max_length - 2)  # tokenizers truncates the text's ids, then adds <s> and </s>
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
-        for segment in self._split.split(text):
+        for segment in self._split.split(text) if self._split else [text]:
             if segment in self._special:
                 ids.append(self._special[segment])
             elif segment:
