@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from .settings import Settings
+from .settings import Settings, parse_language_shifts
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -196,7 +196,7 @@ def _checked(name: str, value: object) -> object:
     kind = SETTING_KINDS[name]
     if name == "cross_language_shift" and isinstance(value, str):
         try:
-            Settings(cross_language_shift=value).language_shifts()
+            parse_language_shifts(value)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
     if kind == "whole":

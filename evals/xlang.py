@@ -13,13 +13,13 @@ groups, so that the seed's many questions do not outvote the samples'.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from assistant.evaluation.evaluate import QUESTIONS, load_questions
+from assistant.evaluation.tuning import queries_cached
 from assistant.search.retrieval import get_retriever
 from assistant.settings import Settings
 
@@ -30,32 +30,8 @@ EN_FR = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06]
 FR_EN = [-0.02, -0.01, 0.0, 0.01, 0.02]
 
 
-class _Remembered:
-    """The library's embedder with each question embedded once for the whole grid."""
-
-    def __init__(self, inner):
-        self.inner, self.seen = inner, {}
-
-    def embed_queries(self, texts):
-        missing = [t for t in texts if t not in self.seen]
-        if missing:
-            self.seen.update(zip(missing, self.inner.embed_queries(missing), strict=True))
-        return np.stack([self.seen[t] for t in texts])
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-def main(test: bool) -> None:
-    base = Settings.from_env().replace(corpus_dir=LIBRARY / "corpus", index_dir=LIBRARY / "index")
-    split = (lambda q: q.split == "test") if test else (lambda q: q.split != "test")
-    questions = [(q, "seed") for q in load_questions(QUESTIONS) if q.answerable and split(q)]
-    questions += [(q, "samples") for q in load_questions(SAMPLES) if q.answerable and split(q)]
-    retriever = get_retriever(base)
-    retriever.index.embedder = _Remembered(retriever.index.embedder)
-    groups = np.array([f"{which}/{q.lang}" for q, which in questions])
-    folds = np.array([int(hashlib.md5(f"{q.document or SEED}:{q.gold[0]}".encode()).hexdigest(), 16) % 5
-                      for q, _ in questions])
+def _grid(questions, groups, base: Settings) -> dict[tuple[float, float], np.ndarray]:
+    """(en>fr, fr>en) -> one row per question: Hit@1, Hit@5, right document first; printed per group."""
     results = {}
     for en_fr in EN_FR:
         for fr_en in FR_EN:
@@ -73,6 +49,18 @@ def main(test: bool) -> None:
                                f"h5 {cell[groups == g, 1].mean():.3f} doc {cell[groups == g, 2].mean():.3f}"
                                for g in np.unique(groups))
             print(f"en>fr {en_fr:+.2f} fr>en {fr_en:+.2f} | {table}", flush=True)
+    return results
+
+
+def main(test: bool) -> None:
+    base = Settings.from_env().replace(corpus_dir=LIBRARY / "corpus", index_dir=LIBRARY / "index")
+    split = (lambda q: q.split == "test") if test else (lambda q: q.split != "test")
+    questions = [(q, "seed") for q in load_questions(QUESTIONS) if q.answerable and split(q)]
+    questions += [(q, "samples") for q in load_questions(SAMPLES) if q.answerable and split(q)]
+    groups = np.array([f"{which}/{q.lang}" for q, which in questions])
+    folds = np.array([q.fold for q, _ in questions])  # the eval's own folds: by document and anchor paragraph
+    with queries_cached(base):  # each question embedded once for the whole grid
+        results = _grid(questions, groups, base)
 
     def macro(cell, mask):
         score = (results[cell][:, 0] + results[cell][:, 1]) / 2

@@ -385,14 +385,14 @@ def serve(settings: Settings, block: bool = True):
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     app, url, _ = demo.launch(prevent_thread_lock=True, **launch_kwargs(settings))
-    _rebuild_on_sighup(settings)
+    _rebuild_on_signals(settings)
     print(f"Chat ready in {time.perf_counter() - started:.1f} s at {url}", flush=True)
     if block:
         demo.block_thread()
     return demo
 
 
-def _rebuild_on_sighup(settings: Settings) -> None:
+def _rebuild_on_signals(settings: Settings) -> None:
     """``kill -HUP <pid>``: bring the index up to date with the library folder (documents added or
     removed since) and swap it in, answering meanwhile from the one in memory; ``kill -USR1
     <pid>``: the same, embedding every document again (a full rebuild). Each start and end is

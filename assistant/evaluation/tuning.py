@@ -116,7 +116,7 @@ class _CachedQueries:
 
 
 @contextlib.contextmanager
-def _queries_cached(settings: Settings):
+def queries_cached(settings: Settings):
     """Every retriever for these settings' index shares one Index object: a caching embedder put
     there serves every candidate of a grid (what a candidate changes is downstream of the query
     vector), and the real one is put back after."""
@@ -138,7 +138,7 @@ def retrieval_scores(questions: list[evaluate.Question], settings: Settings, opt
 
     reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)
-    with _queries_cached(settings):
+    with queries_cached(settings):
         for c, option in enumerate(options):
             retriever = get_retriever(settings.replace(**option))
             for i, q in enumerate(questions):
@@ -170,7 +170,7 @@ def answer_scores(questions: list[evaluate.Question], settings: Settings, option
 
     reports = get_retriever(settings).index.reports
     scores = np.full((len(options), len(questions)), np.nan)
-    with _queries_cached(settings):
+    with queries_cached(settings):
         for c, option in enumerate(options):
             use = settings.replace(**option)
             for i, q in enumerate(questions):

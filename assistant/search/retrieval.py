@@ -162,8 +162,9 @@ class Retriever:
         for row, (position, sentence) in enumerate(owners):
             self.sentence_owners.setdefault(index.units[position].id, []).append((row, sentence))
         self._is_heading = np.array([u.kind == "heading" for u in index.units], dtype=bool)
-        #: Each unit's language (its document's), for the cross-language shift of the dense rankings.
-        self._unit_language = np.array([languages[u.document] for u in index.units], dtype=object)
+        # Each language's units (its documents'), for the cross-language shift of the dense rankings.
+        unit_languages = np.array([languages[u.document] for u in index.units], dtype=object)
+        self._language_units = {lang: np.flatnonzero(unit_languages == lang) for lang in set(unit_languages)}
         self._sentence_unit = np.array([position for position, _ in owners], dtype=np.int64)
         #: Stemmed words of each sentence (row order), for the answer composer's word overlap.
         self.sentence_tokens = [sentence_tokens(sentence, speaker_of(index.units[position]),
@@ -281,11 +282,14 @@ class Retriever:
         language in the library, or no shift set for the pair). Why: the encoder ranks passages in
         the question's language above equally relevant ones in another, and in a library of
         several languages an English question on a French report lost to English reports."""
-        if len(set(self._unit_language)) < 2:
+        if len(self._language_units) < 2:
             return None
         asked = detect_language(question)
         pairs = self.settings.language_shifts()
-        shift = np.array([pairs.get((asked, lang), 0.0) if lang != asked else 0.0 for lang in self._unit_language])
+        shift = np.zeros(len(self.index.units))
+        for lang, units in self._language_units.items():
+            if lang != asked:
+                shift[units] = pairs.get((asked, lang), 0.0)
         return shift if shift.any() else None
 
     def _fused_scores(self, question: str, query: np.ndarray) -> np.ndarray:
