@@ -50,6 +50,12 @@ class Settings:
     encoder: str = "onnx"
     # Texts per batch when embedding many (index builds); sorted by length so little is padding.
     embed_batch_size: int = 32
+    # Whether onnxruntime's idle pool threads spin (busy-wait) before sleeping. One query of ~23
+    # tokens through the network (2026-12-03, quiet machine, 300 eval questions): 11.9 ms p50 and
+    # 19.5 ms of CPU sleeping, 8.8 ms and 17.7 ms spinning (a sleeping thread is woken for every
+    # one of the network's parallel sections: the wake-ups cost more than the spin). The 50-client
+    # load bench decides whether it holds when answers run side by side (README "Performance").
+    onnx_spinning: bool = True
 
     # --- index --------------------------------------------------------------------------------
     index_dir: Path = ROOT / "index"

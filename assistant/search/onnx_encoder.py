@@ -242,7 +242,7 @@ class OnnxEmbedder:
     and rows are read with ``pread`` (no shared file position)."""
 
     def __init__(self, model, folder: Path, record: dict, threads: int = 2, int8: bool = False,
-                 batch_size: int = 32):
+                 batch_size: int = 32, spinning: bool = True):
         import onnxruntime as ort
 
         from .tokenizer import load_tokenizer
@@ -262,9 +262,10 @@ class OnnxEmbedder:
         # Without its arena, memory a large batch needed goes back to the system when the batch
         # is done; with it, the process kept its largest batch's peak for good.
         options.enable_cpu_mem_arena = False
-        # Idle pool threads sleep instead of spinning: the cores are shared (concurrent answers,
-        # a rebuild, other processes), and a spinning thread takes a core from work that has some.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Settings.onnx_spinning: idle pool threads busy-wait a moment before sleeping (faster and
+        # cheaper per query, measured), or sleep at once (the cores are shared: concurrent
+        # answers, a rebuild, other processes).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self._session = ort.InferenceSession(str(folder / (INT8_FILE if int8 else ENCODER_FILE)), options,
                                              providers=["CPUExecutionProvider"])
         self._rows = os.open(folder / EMBEDDINGS_FILE, os.O_RDONLY)
@@ -338,9 +339,10 @@ _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _cached(model, folder: Path, threads: int, int8: bool, batch_size: int) -> OnnxEmbedder:
+def _cached(model, folder: Path, threads: int, int8: bool, batch_size: int, spinning: bool) -> OnnxEmbedder:
     record = export_record(folder, model)
-    return OnnxEmbedder(model, folder, record, threads=threads, int8=int8, batch_size=batch_size)
+    return OnnxEmbedder(model, folder, record, threads=threads, int8=int8, batch_size=batch_size,
+                        spinning=spinning)
 
 
 def get_onnx_embedder(model, settings: Settings) -> OnnxEmbedder:
@@ -350,7 +352,7 @@ def get_onnx_embedder(model, settings: Settings) -> OnnxEmbedder:
     int8 = settings.encoder == "onnx-int8"
     with _lock:  # one export at a time; the session is built once
         folder, _ = ensure_export(model, settings, int8)
-        return _cached(model, folder, settings.threads, int8, settings.embed_batch_size)
+        return _cached(model, folder, settings.threads, int8, settings.embed_batch_size, settings.onnx_spinning)
 
 
 def check_supported(model) -> None:
