@@ -235,6 +235,9 @@ def parse_language_shifts(spec: str) -> dict[tuple[str, str], float]:
     return shifts
 
 
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
 def _coerce(f: dataclasses.Field, raw: str) -> object:
     kind = str(f.type)
     try:
@@ -244,6 +247,10 @@ def _coerce(f: dataclasses.Field, raw: str) -> object:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if raw.strip().lower() in _TRUE | _FALSE:
+                return raw.strip().lower() in _TRUE
+            raise ValueError(f"not one of {sorted(_TRUE | _FALSE)}")
     except ValueError as exc:
         raise ValueError(f"ASSISTANT_{f.name.upper()}={raw!r} is not a valid {kind}") from exc
     return raw

@@ -81,6 +81,7 @@ _ANY_REAL = (None, "a setting")
 # Every field's kind, from its declared type: a field added to Settings is checked by its type
 # without an edit here.
 SETTING_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
+                   "yes/no" if str(f.type) == "bool" else
                    "path" if "Path" in str(f.type) else "optional text" if "None" in str(f.type) else
                    "text" if str(f.type) == "str" else "any") for f in dataclasses.fields(Settings)}
 _FIELDS = frozenset(SETTING_KINDS)
@@ -201,6 +202,10 @@ def _checked(name: str, value: object) -> object:
             raise InvalidInput(str(exc)) from None
     if kind == "whole":
         return _whole(name, value)
+    if kind == "yes/no":
+        if not isinstance(value, bool):  # "no" is a non-empty string, which Python reads as yes
+            raise InvalidInput(f"{name} must be True or False, not {_shown(value)}")
+        return value
     if kind == "real":
         low, what = _REAL.get(name, _ANY_REAL)
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):

@@ -60,6 +60,12 @@ def test_settings_from_env(tmp_path):
         Settings.from_env({"ASSISTANT_K": "seven"})
     with pytest.raises(TypeError, match="unknown setting"):
         Settings().replace(nope=1)
+    # A yes/no setting: "0" and "false" are no (a non-empty string would read as yes).
+    assert Settings.from_env({"ASSISTANT_ONNX_SPINNING": "0"}).onnx_spinning is False
+    assert Settings.from_env({"ASSISTANT_ONNX_SPINNING": " Off"}).onnx_spinning is False
+    assert Settings.from_env({"ASSISTANT_ONNX_SPINNING": "true"}).onnx_spinning is True
+    with pytest.raises(ValueError, match="ASSISTANT_ONNX_SPINNING"):
+        Settings.from_env({"ASSISTANT_ONNX_SPINNING": "sometimes"})
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -106,7 +106,10 @@ def test_every_setting_has_a_checked_kind():
     """Kinds come from the declared types, so a new setting is checked without an edit here."""
     from assistant.validation import SETTING_KINDS
 
-    assert set(SETTING_KINDS.values()) <= {"whole", "real", "path", "text", "optional text"}
+    assert set(SETTING_KINDS.values()) <= {"whole", "real", "yes/no", "path", "text", "optional text"}
+    with pytest.raises(InvalidInput, match="onnx_spinning must be True or False, not 'no'"):
+        check_settings(SETTINGS, {"onnx_spinning": "no"})
+    assert check_settings(SETTINGS, {"onnx_spinning": False}).onnx_spinning is False
     with pytest.raises(InvalidInput, match="sentence_weight .* at least 0"):
         check_settings(SETTINGS, {"sentence_weight": -0.5})
     with pytest.raises(InvalidInput, match="concurrency .* from 1"):
