@@ -80,6 +80,8 @@ _REAL: dict[str, tuple[float | None, str]] = {
 _ANY_REAL = (None, "a setting")
 # Every field's kind, from its declared type: a field added to Settings is checked by its type
 # without an edit here.
+#: How retrieval combines its rankings (``Settings.fusion``).
+FUSIONS = ("minmax", "rrf")
 SETTING_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
                    "yes/no" if str(f.type) == "bool" else
                    "path" if "Path" in str(f.type) else "optional text" if "None" in str(f.type) else
@@ -195,6 +197,8 @@ def check_settings(settings: object = None, overrides: dict | None = None) -> Se
 
 def _checked(name: str, value: object) -> object:
     kind = SETTING_KINDS[name]
+    if name == "fusion" and value not in FUSIONS:
+        raise InvalidInput(f"fusion must be one of {', '.join(FUSIONS)}, not {_shown(value)}")
     if name == "cross_language_shift" and isinstance(value, str):
         try:
             parse_language_shifts(value)

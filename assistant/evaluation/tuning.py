@@ -28,8 +28,9 @@ from . import evaluate
 RETRIEVAL_GRID: dict[str, tuple] = {
     # A first grid (lexical 0-2, rrf_k 5-60, 2026-12-03) kept 0.75 and 5, chosen by every fold;
     # rrf_k 30 and 60 were never near the top.
+    # Scaled scores against reciprocal ranks (rrf_k stays 5: it matters to "rrf" only).
+    "fusion": ("minmax", "rrf"),
     "lexical_weight": (0.0, 0.5, 0.75, 1.0, 1.5),
-    "rrf_k": (5, 10),
     # The third ranking, paragraphs by their closest sentence: one fact in a long paragraph.
     "sentence_weight": (0.0, 0.5, 1.0),
 }

@@ -293,16 +293,19 @@ class Retriever:
         return shift if shift.any() else None
 
     def _fused_scores(self, question: str, query: np.ndarray) -> np.ndarray:
-        """Weighted reciprocal-rank fusion of the dense and the lexical rankings."""
+        """The dense, sentence and lexical rankings' top ``candidates`` combined
+        (``settings.fusion``: scores scaled per ranking, or reciprocal ranks), weighted."""
         s, n = self.settings, len(self.index.units)
         fused = np.zeros(n, dtype=np.float64)
         shift = self._language_shift(question)
         if shift is None:
-            dense = [i for i, _ in self.index.search(query, s.candidates)]
+            hits = self.index.search(query, s.candidates)
+            dense, dense_scores = [i for i, _ in hits], np.array([score for _, score in hits])
         else:  # the shift can lift a unit from below any top list: all are scored (languages mix in small libraries)
-            dense = np.argsort(-(self.unit_vectors @ query + shift), kind="stable")[: s.candidates]
-        for rank, i in enumerate(dense):
-            fused[i] += s.dense_weight / (s.rrf_k + rank + 1)
+            shifted = self.unit_vectors @ query + shift
+            dense = np.argsort(-shifted, kind="stable")[: s.candidates]
+            dense_scores = shifted[dense]
+        _add_ranking(fused, dense, dense_scores, s.dense_weight, s)
         if s.sentence_weight:
             # A paragraph also ranks by its single closest sentence: a long paragraph's vector
             # blurs the one fact a question asks about.
@@ -310,20 +313,39 @@ class Retriever:
             np.maximum.at(best, self._sentence_unit, self.index.sentence_vectors @ query)
             if shift is not None:
                 best = np.where(best > -1.0, best + shift, best)
-            for rank, i in enumerate(np.argsort(-best, kind="stable")[: s.candidates]):
-                if best[i] > -1.0:
-                    fused[i] += s.sentence_weight / (s.rrf_k + rank + 1)
+            order = np.argsort(-best, kind="stable")[: s.candidates]
+            order = order[best[order] > -1.0]
+            _add_ranking(fused, order, best[order], s.sentence_weight, s)
         lexical = self.lexical.scores(question)
         order = np.argsort(-lexical, kind="stable")[: s.candidates]
-        for rank, i in enumerate(order):
-            if lexical[i] > 0:
-                fused[i] += s.lexical_weight / (s.rrf_k + rank + 1)
+        order = order[lexical[order] > 0]
+        _add_ranking(fused, order, lexical[order], s.lexical_weight, s)
         return fused
 
     def _passage(self, position: int, score: float, found_by: str) -> Passage:
         u: Unit = self.index.units[position]
         return Passage(paragraph=u.paragraph, section=u.section, text=u.text, score=round(score, 6),
                        kind=u.kind, unit_id=u.id, found_by=found_by, document=u.document)
+
+
+def _add_ranking(fused: np.ndarray, order, scores: np.ndarray, weight: float, settings: Settings) -> None:
+    """Add one ranking (unit positions best first, with their scores) to ``fused``.
+
+    "minmax" (the default): each score scaled to 0-1 between the ranking's last and first, times
+    ``weight``. Reciprocal ranks ("rrf") give the first of a ranking the same credit whether it
+    matches the question well or barely: a BM25 list whose best unit shares one common word with
+    a reworded question outvoted a confident dense list. Scaled scores keep how far ahead the
+    first is. Cross-validated over evals dev, 5 folds by paragraph (README "Evaluation").
+    """
+    if weight == 0 or len(order) == 0:
+        return
+    order = np.asarray(order, dtype=np.int64)
+    if settings.fusion == "rrf":
+        fused[order] += weight / (settings.rrf_k + np.arange(1, len(order) + 1))
+        return
+    scores = np.asarray(scores, dtype=np.float64)
+    spread = float(scores[0] - scores[-1])
+    fused[order] += weight * ((scores - scores[-1]) / spread if spread > 0 else np.ones(len(order)))
 
 
 _MAX_SCOPES = 32  # sets of documents whose restricted retrievers are kept
