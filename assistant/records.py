@@ -32,7 +32,8 @@ class Paragraph:
     section: tuple[str, ...]
     #: Footnotes whose marker stands in this paragraph's text.
     footnotes: list[str] = field(default_factory=list)
-    #: Normalised text for search: acronym variants unified, markup removed.
+    #: Normalised text for search: markup removed, the document's OCR garbles of its acronyms
+    #: (``Report.acronym_variants``) written as the acronym.
     search_text: str = ""
     #: 1-based line numbers of the source file that the paragraph was read from.
     lines: tuple[int, ...] = ()
@@ -114,6 +115,13 @@ class Report:
     source: str = ""
     #: Lines dropped as page furniture (running heads, page and job numbers, barcodes), as printed.
     page_furniture: list[str] = field(default_factory=list)
+    #: OCR garbles of the document's acronyms, as printed, each with its acronym ("ONU DC" ->
+    #: "ONUDC"): read from the document's own text (``ingest.acronyms``), written as the acronym
+    #: in the search texts, never in what is shown or quoted.
+    acronym_variants: dict[str, str] = field(default_factory=dict)
+    #: Acronyms standing in at least half of the paragraphs (the seed's ONUDC): the body the
+    #: document is about, which says nothing of what a question on it asks (``ingest.acronyms``).
+    common_acronyms: tuple[str, ...] = ()
 
     def paragraph(self, number: int) -> Paragraph:
         """The paragraph with this number; ``KeyError`` if there is none."""
@@ -165,7 +173,8 @@ def report_from_dict(data: dict) -> Report:
                      "headings": [heading(h) for h in data["headings"]],
                      "paragraphs": [paragraph(p) for p in data["paragraphs"]],
                      "footnotes": {int(k): v for k, v in data["footnotes"].items()},
-                     "symbols": tuple(data.get("symbols", ())), "parts": [part(p) for p in data.get("parts", [])]})
+                     "symbols": tuple(data.get("symbols", ())), "parts": [part(p) for p in data.get("parts", [])],
+                     "common_acronyms": tuple(data.get("common_acronyms", ()))})
 
 
 @dataclass(frozen=True, order=True)

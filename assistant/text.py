@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
 
-# OCR turned the acronym ONUDC into these; search must see one spelling.
-_ACRONYM_VARIANTS = re.compile(r"\b(?:ONUSUDC|ONUDDC|ONUSUD|ONUSD|ONU DC)\b")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SUP = re.compile(r"<sup>(\d+)</sup>")
 _SUP_WORD = re.compile(r"<sup>([^<\d]*)</sup>")  # "1<sup>er</sup> avril"
@@ -29,11 +29,28 @@ def display_text(markdown: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def search_text(display: str) -> str:
-    """Normalised text for the indexes: acronym variants unified, footnote markers dropped."""
+def search_text(display: str, variants: Mapping[str, str] | None = None) -> str:
+    """Normalised text for the indexes: footnote markers dropped, and each of ``variants`` (a
+    document's OCR garbles of its acronyms, ``Report.acronym_variants``) written as its acronym."""
     text = _SUPERSCRIPT_CHARS.sub("", display)
-    text = _ACRONYM_VARIANTS.sub("ONUDC", text)
-    return _SPACES.sub(" ", text).strip()
+    return unify_variants(_SPACES.sub(" ", text).strip(), variants)
+
+
+def unify_variants(text: str, variants: Mapping[str, str] | None) -> str:
+    """``text`` with every garble of ``variants`` ("ONUDDC", "ONU DC": garble -> acronym) standing
+    as a whole word written as its acronym; the two halves of a split one may be apart by any
+    whitespace."""
+    if not variants:
+        return text
+    return variants_pattern(frozenset(variants)).sub(lambda m: variants[" ".join(m.group().split())], text)
+
+
+@lru_cache(maxsize=64)
+def variants_pattern(garbles: frozenset[str]) -> re.Pattern:
+    """Any of ``garbles`` as a whole word (a split one, "ONU DC", across any whitespace); the
+    garble of a match is ``" ".join(match.group().split())``."""
+    ordered = sorted(garbles, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(r"\s+".join(map(re.escape, g.split())) for g in ordered) + r")\b")
 
 
 def fold(text: str) -> str:

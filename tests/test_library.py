@@ -20,6 +20,7 @@ from assistant.compose.citations import numbers_outside_citations
 from assistant.compose.generate import verify
 from assistant.ingest.corpus import load_any
 from assistant.ingest.structure import PdfParseError
+from assistant.library import library_examples
 from assistant.records import Passage, Report, report_from_dict, report_to_dict, slug
 from assistant.search import index as index_module
 from assistant.search.index import MANIFEST_FILE, build_units, ensure_index, load_index, unit_sentences
@@ -86,6 +87,50 @@ def test_adding_a_document_embeds_it_alone(library, fake_embedder):
     index = load_index(library)
     assert [u.document for u in index.units].count("mini-report") == len(build_units(report))
     assert fake_embedder.calls == 4
+
+
+# --- example questions, kept beside each document ---------------------------------------------------
+
+def test_example_questions_are_a_document_s_data_not_a_document(library, fake_embedder):
+    from assistant.ingest.corpus import corpus_files, examples_file
+
+    assert library_examples(library_reports(library).values(), library) == []  # none yet: the chat's generic ones
+    seed_examples = examples_file(SEED)
+    assert seed_examples.name == "unodc-crime-prevention-report-2020.fr.examples.txt" and seed_examples.is_file()
+    shutil.copy(seed_examples, library.corpus_dir)
+    assert [cf.path.name for cf in corpus_files(library)] == [SEED.name]  # not read as a report
+    index = ensure_index(library)
+    assert json.loads((library.index_dir / MANIFEST_FILE).read_text())["left_out"] == []
+    examples = library_examples(index.reports.values(), library)
+    assert examples[0] == "Combien d'États sont parties à la Convention contre la corruption ?" and len(examples) == 5
+    assert not any(q.startswith("#") for q in examples)
+
+
+def test_the_chat_shows_the_library_s_examples_or_generic_ones(library, fake_embedder):
+    from assistant.app.ui import GENERIC_EXAMPLES, build_app
+    from assistant.ingest.corpus import examples_file
+
+    def shown() -> list[str]:
+        datasets = [c for c in build_app(library).config["components"] if c.get("type") == "dataset"]
+        return [row[0] for c in datasets for row in c["props"]["samples"]]
+
+    assert shown() == GENERIC_EXAMPLES
+    shutil.copy(examples_file(SEED), library.corpus_dir)
+    assert shown() == library_examples(library_reports(library).values(), library) and len(shown()) == 5
+
+
+def test_adding_a_document_brings_its_examples_and_removing_it_takes_them(library, fake_embedder, tmp_path):
+    source = tmp_path / MINI_EN.name
+    shutil.copy(MINI_EN, source)
+    add_report(source, library)  # no examples beside it: nothing breaks
+    assert library_examples(library_reports(library).values(), library) == []
+    remove_report("mini-report", library)
+    (tmp_path / "mini_report_en.examples.txt").write_text("# comment\n\nWhat was trained?\n", encoding="utf-8")
+    add_report(source, library)
+    assert (library.corpus_dir / "mini_report_en.examples.txt").is_file()
+    assert library_examples(library_reports(library).values(), library) == ["What was trained?"]
+    remove_report("mini-report", library)
+    assert sorted(p.name for p in library.corpus_dir.iterdir()) == [SEED.name]
 
 
 def test_adding_reports_progress_only_when_asked(library, fake_embedder, capsys):
@@ -189,6 +234,17 @@ def test_paragraph_numbers_belong_to_the_one_document_searched(library, fake_emb
     assert answer("What does paragraph 2 say?", library).mode != "direct"
     missing = answer("What does paragraph 9 say?", library, documents=["mini-report"])
     assert missing.abstained and "no paragraph 9: its paragraphs run from 1 to 3" in missing.text
+
+
+def test_the_words_a_question_on_the_documents_says_nothing_with_come_from_them(library, fake_embedder):
+    from assistant.search.retrieval import get_retriever
+
+    add_report(MINI_EN, library)
+    # The seed's ONUDC stands in most of its paragraphs (Report.common_acronyms): with UNODC, its
+    # English name, it says nothing of what a question asks, wherever the seed is searched.
+    assert get_retriever(library).common_stems == {"onudc", "unodc"}
+    assert get_retriever(library, [SEED_ID]).common_stems == {"onudc", "unodc"}
+    assert get_retriever(library, ["mini-report"]).common_stems == frozenset()
 
 
 def test_restricted_retrievers_are_shared_and_keep_their_settings(library, fake_embedder):

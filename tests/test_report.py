@@ -77,6 +77,8 @@ def test_sections(report):
 
 def test_search_text_unifies_the_garbled_acronym(report):
     garbled = ("ONUSUDC", "ONUSD", "ONUDDC", "ONU DC", "ONUSUD")
+    # Found in the report's own text (ingest/acronyms.py; tests/test_acronyms.py), not in code.
+    assert report.acronym_variants == dict.fromkeys(sorted(garbled), "ONUDC")
     by_variant = {v: [p for p in report.paragraphs if v in p.text] for v in garbled}
     assert all(by_variant.values()), "each variant occurs in the display text"
     for paragraphs in by_variant.values():
@@ -120,7 +122,8 @@ def test_synthetic_report(mini_report_text):
     assert r.paragraphs[0].text.endswith("en 2020¹.")
     assert r.paragraphs[3].section == ("II. Activités", "A. Corruption", "1. Détails")
     assert r.paragraphs[3].text == "L'ONUSUDC a ouvert un bureau à Nairobi."
-    assert r.paragraphs[3].search_text == "L'ONUDC a ouvert un bureau à Nairobi."
+    # ONUDC is written twice here: too few to prefer a spelling, so the garble is searched as printed.
+    assert r.paragraphs[3].search_text == "L'ONUSUDC a ouvert un bureau à Nairobi."
     assert [h.label for h in r.headings] == ["I", "II", "II.A", "II.A.1"]
     assert _unit_words(r) == _source_words(mini_report_text)
 

@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict
 
 from ..compose.answering import answer
+from ..library import library_examples
 from ..records import Answer, Citation, Report, slug
 from ..settings import Settings
 
@@ -36,12 +37,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000000")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~=$-])")
 _ORDERED_LIST = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)  # "1. " at a line's start is a list item
 
-EXAMPLES = [
-    "Combien d'États sont parties à la Convention contre la corruption ?",
-    "How many users consulted the SHERLOC portal in 2019?",
-    "Que couvre la partie E de la section IV ?",
-    "Where did the Conference of the States Parties hold its eighth session?",
-    "Quelle est la situation financière de l'ONUDC ?",
+# The chat's example questions are the library's (``library.library_examples``: a file beside each
+# document); these, which any report can take, when no document has any.
+GENERIC_EXAMPLES = [
+    "Quelles sont les recommandations du rapport ?",
+    "What does the report recommend?",
+    "Que couvre la section II ?",
+    "What are the main challenges the report describes?",
 ]
 
 LABELS = {
@@ -262,6 +264,7 @@ def build_app(settings: Settings):
                   "paragraphe (§) · questions en français ou en anglais / cited by document and paragraph · "
                   "questions in French or English</span>")
     choices = [(f"{doc} — {r.title[:80]}" if r.title else doc, doc) for doc, r in reports.items()]
+    examples = library_examples(reports.values(), settings) or GENERIC_EXAMPLES
 
     def respond(message: str, history: list[dict], asked: list[str], k: int, generative: bool,
                 documents: list[str] | None = None):
@@ -329,7 +332,7 @@ def build_app(settings: Settings):
                     box = gr.Textbox(placeholder="Posez une question sur le rapport… / Ask about the report…",
                                      show_label=False, scale=8, elem_id="question", max_lines=4)
                     send = gr.Button("Envoyer / Ask", variant="primary", scale=1, elem_id="send")
-                gr.Examples(EXAMPLES, inputs=box, label="Exemples / Examples")
+                gr.Examples(examples, inputs=box, label="Exemples / Examples")
                 with gr.Accordion("Réglages / Settings", open=False):
                     k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages retrieved / passages récupérés")
                     generative = gr.Checkbox(
@@ -379,7 +382,7 @@ def serve(settings: Settings, block: bool = True):
     started = time.perf_counter()
     ensure_index(settings)
     try:  # warm-up: the retriever and BM25 loaded before the first user waits for them
-        answer("Combien d'États sont parties à la Convention contre la corruption ?", settings)
+        answer(GENERIC_EXAMPLES[0], settings)
     except ValueError as exc:  # an empty library: served, and every question is told so
         log.warning("%s", exc)
     demo = build_app(settings)

@@ -47,7 +47,8 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
     - or has no sentence of the report standing out for it, and no retrieved sentence holding
       every term of it.
     The share, sum and count rules skip a two-part question (one part may be answered).
-    ``topic`` is ``asked.topic_terms(found.question)``, read once by the caller.
+    ``topic`` is ``asked.topic_terms(found.question, common=retriever.common_stems)``, read once
+    by the caller.
     """
     question = found.question
     if any(n not in retriever.report_numbers for n in numbers(question)):
@@ -77,7 +78,7 @@ def should_abstain(retriever: Retriever, found: Retrieval, topic: list[tuple[fro
     if unknown and not known:
         return True
     if known:
-        others = topic_terms(question, leaving=tuple(known))
+        others = topic_terms(question, leaving=tuple(known), common=retriever.common_stems)
         if not others:  # "What did UNODC do in Somalia?": what the report says of it answers
             return False
         if _off_topic(retriever, others, known):  # "the population of Japan"
@@ -113,7 +114,7 @@ def _amount_given(retriever: Retriever, best: list, holds, question: str, asking
     names*? A sum alone is not enough: the budget paragraph states sums for any question saying
     "cost" ("How much did the Container Control Programme cost?" is not answered by the office's
     total spending). The question's other terms are what it names; without any, any sum will do."""
-    others = topic_terms(question, leaving=(asking,))
+    others = topic_terms(question, leaving=(asking,), common=retriever.common_stems)
     for _, row, sentence in retriever.sentences_of(best):
         if holds(sentence) and (not others or any(stands_in(t, retriever.sentence_tokens[row]) for t in others)):
             return True
@@ -170,7 +171,7 @@ def _name_forms(name: str, retriever: Retriever) -> frozenset[str]:
 
 def _people_counted(retriever: Retriever, found: Retrieval) -> bool:
     """Does a retrieved paragraph hold a count and more than half the question's other terms?"""
-    topic = topic_terms(found.question, leaving=("people personnes gens",))
+    topic = topic_terms(found.question, leaving=("people personnes gens",), common=retriever.common_stems)
     for passage in found.passages:
         sentences = retriever.sentence_owners.get(passage.unit_id, [])
         if not any(holds_count(sentence) for _, sentence in sentences):

@@ -65,9 +65,10 @@ _SECOND_PART = re.compile(r"\s(?:et|and)\s+(?=(?:combien|quel|quelle|quels|quell
                           r"which|where|when|who)\b)|\s*;\s*", re.IGNORECASE)
 
 # Words that say nothing of a question's topic: function words, question words, the office and
-# its report, and verbs any question may use ("what happened in Kyoto?").
+# its report, and verbs any question may use ("what happened in Kyoto?"). The body a document is
+# about (the seed's ONUDC, UNODC) is the library's to say: ``Retriever.common_stems``.
 EMPTY_STEMS = frozenset(tokenize(" ".join(STOPWORDS_EN_PLUS) + """ quel quelle quels quelles combien comment
-pourquoi quand où qui que quoi lequel laquelle many much onudc unodc office rapport report onu un nations
+pourquoi quand où qui que quoi lequel laquelle many much office rapport report onu un nations
 unies united happen happened happens occur occurred take took taken give gave given make made get got say
 said says tell told mention mentioned describe described do did does done fait faire passé plus moins
 most least"""))
@@ -101,12 +102,16 @@ def stands_in(term: tuple[frozenset[str], ...], tokens: frozenset[str]) -> bool:
     return any(alternative <= tokens for alternative in term)
 
 
-def topic_terms(question: str, leaving: tuple[str, ...] = ()) -> list[tuple[frozenset[str], ...]]:
+def topic_terms(question: str, leaving: tuple[str, ...] = (), common: frozenset[str] = frozenset()
+                ) -> list[tuple[frozenset[str], ...]]:
     """The terms of a question that say what it is about (in the report's words where the glossary
-    has them), but for the words that say nothing of it and those of ``leaving``."""
+    has them), but for the words that say nothing of it (``EMPTY_STEMS``, and ``common``: the
+    stems of what the searched documents are about, ``Retriever.common_stems``) and those of
+    ``leaving``."""
     english = detect_language(question) == "en"
+    empty = EMPTY_STEMS | common
     left = frozenset().union(*(a for words in leaving for term in readings(words, english) for a in term))
-    return [t for t in readings(question, english) if not any(a <= EMPTY_STEMS or a & left for a in t)]
+    return [t for t in readings(question, english) if not any(a <= empty or a & left for a in t)]
 
 
 def counted_terms(question: str, report_stems: frozenset[str] | None = None) -> frozenset[str] | None:

@@ -89,8 +89,10 @@ def main(settings: Settings, repeats: int = 3, load: bool = True, int8: bool = T
     print(f"load average at start: {_load()} (2 cores)", flush=True)
     ensure_index(settings)  # the worktree's own index, current (the load test's server uses it)
     questions = [q.question for q in load_questions()][:limit]
-    units = [u for report in library_reports(settings).values() for u in build_units(report)]
-    passages = [u.embed_text for u in units] + [search_text(s) for _, s in unit_sentences(units)]
+    documents = [(report, build_units(report)) for report in library_reports(settings).values()]
+    passages = ([u.embed_text for _, units in documents for u in units]
+                + [search_text(s, report.acronym_variants) for report, units in documents
+                   for _, s in unit_sentences(units)])
     tmp = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     per = {e: settings.replace(encoder=e, index_dir=tmp / e) for e in ENCODERS}
     results: dict[str, dict] = {e: {} for e in ENCODERS}

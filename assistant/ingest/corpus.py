@@ -3,7 +3,9 @@
 ``load_any(path)`` picks the reader by the file: a PDF (a UN report as published) goes through
 ``pdf.load_pdf``; markdown or text (the project's seed) through ``markdown.load_text_report``.
 ``read_corpus`` reads every file of ``Settings.corpus_dir`` (the index passes the parses it
-already holds), leaving out, with a warning, what cannot be read.
+already holds), leaving out, with a warning, what cannot be read. Beside a report, a file of the
+same name ending in ``.examples.txt`` holds example questions about it (``examples_file``): data
+about a document, not one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,25 @@ log = logging.getLogger(__name__)
 #: The files a library folder may hold, by suffix.
 SUPPORTED_SUFFIXES = (".pdf", ".md", ".markdown", ".txt")
 _TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+#: What ends the name of a report's examples file: "report.fr.md" -> "report.fr.examples.txt".
+EXAMPLES_SUFFIX = ".examples.txt"
+
+
+def examples_file(report_file: str | Path) -> Path:
+    """Where the example questions of the report in ``report_file`` are kept: beside it, its
+    name without the last suffix plus ``EXAMPLES_SUFFIX`` (one question a line)."""
+    path = Path(report_file)
+    return path.with_name(path.stem + EXAMPLES_SUFFIX)
+
+
+def read_examples(path: str | Path) -> list[str]:
+    """The questions of an examples file, one a line (blank lines and "#" comments left out);
+    [] when there is no such file."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, IsADirectoryError):
+        return []
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def load_any(path: str | Path) -> Report:
@@ -59,12 +80,14 @@ class LeftOut:
 
 
 def corpus_files(settings: Settings) -> list[CorpusFile]:
-    """The report files of ``settings.corpus_dir`` (not hidden, not a README), by name."""
+    """The report files of ``settings.corpus_dir`` (not hidden, not a README, not a report's
+    examples), by name."""
     folder = settings.corpus_dir
     if not folder.is_dir():
         return []
     paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                   and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.stem.lower().startswith("readme"))
+                   and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.stem.lower().startswith("readme")
+                   and not p.name.lower().endswith(EXAMPLES_SUFFIX))
     return [CorpusFile(p, file_sha256(p)) for p in paths]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..records import Heading, Paragraph, Report
 from ..text import display_text, footnote_markers, search_text
+from .acronyms import with_acronyms
 from .language import detect_language
 
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
@@ -157,9 +158,9 @@ def _assemble(st: _State, source: str) -> Report:
                                             if p.section[:len(h.section)] == h.section))
                 for h in st.headings]
     meta = _front_matter(st.front)
-    return Report(paragraphs=paragraphs, headings=headings,
-                  footnotes={n: display_text(md) for n, (_, md) in sorted(st.footnotes.items())},
-                  sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), **meta)
+    return with_acronyms(Report(paragraphs=paragraphs, headings=headings,
+                                footnotes={n: display_text(md) for n, (_, md) in sorted(st.footnotes.items())},
+                                sha256=hashlib.sha256(source.encode("utf-8")).hexdigest(), **meta))
 
 
 def _front_matter(front: list[tuple[int, str]]) -> dict:

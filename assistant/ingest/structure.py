@@ -46,6 +46,7 @@ from dataclasses import dataclass, field, replace
 
 from ..records import Heading, Paragraph, Part, Report
 from ..text import search_text
+from .acronyms import with_acronyms
 from .cover import read_cover
 from .language import detect_language
 from .layout import PLAIN_DIGITS, Line, Page
@@ -733,12 +734,13 @@ def parse_pages(pages: list[Page], source: str = "", sha256: str = "") -> Report
                 for block, section, label, level in w.headings]
     parts = [_part(part, vocab, assigned.part.get(i, {})) for i, part in enumerate(w.parts)]
     cover = read_cover(pages, [*w.front, *(_Block("text", [ln]) for ln in loose)], m.body_size, m.margin, vocab)
-    return Report(title=cover.title, date=cover.date, session=cover.session, agenda_item=cover.agenda_item,
-                  symbol=cover.symbols[0] if cover.symbols else None, summary=cover.summary,
-                  front_matter=cover.front_matter, headings=headings, paragraphs=paragraphs,
-                  footnotes=dict(sorted(assigned.report.items())), sha256=sha256,
-                  language=detect_language(" ".join(p.text for p in paragraphs)), symbols=cover.symbols,
-                  parts=parts, source=source, page_furniture=dropped)
+    return with_acronyms(Report(
+        title=cover.title, date=cover.date, session=cover.session, agenda_item=cover.agenda_item,
+        symbol=cover.symbols[0] if cover.symbols else None, summary=cover.summary,
+        front_matter=cover.front_matter, headings=headings, paragraphs=paragraphs,
+        footnotes=dict(sorted(assigned.report.items())), sha256=sha256,
+        language=detect_language(" ".join(p.text for p in paragraphs)), symbols=cover.symbols,
+        parts=parts, source=source, page_furniture=dropped))
 
 
 def _paragraph(unit: _Unit, vocab: _Vocabulary, footnotes: list[str]) -> Paragraph:

@@ -43,7 +43,7 @@ from ..files import atomic_write, check_writable, file_sha256, remove_interrupte
 from ..ingest.corpus import CorpusFile, corpus_files, read_corpus
 from ..records import Report, Unit, report_from_dict, report_to_dict, slug, unit_id
 from ..settings import Settings
-from ..text import search_text, sentences
+from ..text import search_text, sentences, unify_variants
 from .embedder import Embedder, encoder_identity, get_embedder, resolve_model
 from .lexical import _STEMMERS, LibraryLexical, lexical_file_names, lexical_files
 from .scale import build_vector_index, choose_index_type, prepare_for_search
@@ -85,17 +85,18 @@ def build_units(report: Report) -> list[Unit]:
     """Paragraphs (embedded with their section path as context), section headings and the
     summary (when the report has one), each a unit of its own, ids prefixed by the document's."""
     doc = report.doc_id
+    variants = report.acronym_variants  # its OCR garbles, searched as their acronym
     units = []
     if report.summary:
         title, lead = _SUMMARY_LEAD.get(report.language, _SUMMARY_LEAD["en" if report.language else "fr"])
+        summary = unify_variants(report.summary, variants)
         units.append(Unit(id=unit_id(doc, "summary"), kind="summary", paragraph=None, section=(title,),
-                          text=report.summary, search_text=report.summary, embed_text=f"{lead}{report.summary}",
-                          document=doc))
+                          text=report.summary, search_text=summary, embed_text=f"{lead}{summary}", document=doc))
     for h in report.headings:
         span = f" (§{h.paragraphs[0]}–§{h.paragraphs[-1]})" if h.paragraphs else ""
         units.append(Unit(id=unit_id(doc, f"h:{h.label}"), kind="heading", paragraph=None, section=h.section,
-                          text=f"{h.title}{span}", search_text=" ".join(h.section),
-                          embed_text=" > ".join(h.section), document=doc))
+                          text=f"{h.title}{span}", search_text=unify_variants(" ".join(h.section), variants),
+                          embed_text=unify_variants(" > ".join(h.section), variants), document=doc))
     for p in report.paragraphs:
         context = " > ".join(s.split(". ", 1)[-1] for s in p.section)
         units.append(Unit(id=unit_id(doc, f"p{p.number}"), kind="paragraph", paragraph=p.number, section=p.section,
@@ -296,7 +297,8 @@ def load_index(settings: Settings | None = None) -> Index:
     reports = {s.report.doc_id: s.report for s in stores}
     try:
         vectors = faiss.read_index(str(folder / FAISS_FILE))
-        lexical = LibraryLexical.load(folder, lexical_entry, units, {d: r.language for d, r in reports.items()})
+        lexical = LibraryLexical.load(folder, lexical_entry, units, {d: r.language for d, r in reports.items()},
+                                      {d: r.acronym_variants for d, r in reports.items()})
     except Exception as exc:  # faiss raises RuntimeError, bm25s ValueError or OSError
         raise StaleIndexError(f"cannot read the index files: {exc}") from exc
     wanted = choose_index_type(len(units), settings)
@@ -368,7 +370,8 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
     index_type = choose_index_type(len(units), settings)
     vector_index = build_vector_index(vectors, index_type, settings)
     reports = {s.report.doc_id: s.report for s in stores}
-    lexical = LibraryLexical.build(units, {d: r.language for d, r in reports.items()})
+    lexical = LibraryLexical.build(units, {d: r.language for d, r in reports.items()},
+                                   {d: r.acronym_variants for d, r in reports.items()})
     manifest = {**identity, "index_type": index_type, "dimension": dim, "units": len(units),
                 "documents": [s.entry() for s in stores], "left_out": [asdict(x) for x in left_out]}
     embedder = embedder or get_embedder(settings)
@@ -389,7 +392,8 @@ def _embed(cf: CorpusFile, report: Report, embedder, progress: bool) -> _Stored:
     if progress:
         print(f"embedding {report.doc_id}: {len(units)} units", file=sys.stderr, flush=True)
     vectors = embedder.embed_passages([u.embed_text for u in units], progress=progress)
-    sentence_vectors = embedder.embed_passages([search_text(s) for _, s in unit_sentences(units)],
+    sentence_vectors = embedder.embed_passages([search_text(s, report.acronym_variants)
+                                                for _, s in unit_sentences(units)],
                                                progress=progress)
     dim = vectors.shape[1] if len(vectors) else getattr(embedder, "dim", 384)
     store = f"{DOCS_DIR}/{slug(report.doc_id) or 'document'}-{cf.sha256[:12]}"

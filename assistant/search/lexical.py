@@ -19,7 +19,7 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +27,16 @@ import numpy as np
 
 from ..files import atomic_write, file_sha256
 from ..records import Unit
-from ..text import NUMBER, any_of, detect_language, fold, normalise_number, search_text
+from ..text import (
+    NUMBER,
+    any_of,
+    detect_language,
+    fold,
+    normalise_number,
+    search_text,
+    unify_variants,
+    variants_pattern,
+)
 from .glossary import glossary
 
 _WORD = re.compile(r"\w+")
@@ -53,9 +62,15 @@ ACRONYMS_EN_FR = {
 _ACRONYM_EN = re.compile(rf"\b({any_of(ACRONYMS_EN_FR)})\b")
 
 
+def acronym_forms(acronym: str) -> frozenset[str]:
+    """An acronym as either language writes it: "ONUDC" -> {"ONUDC", "UNODC"} (``ACRONYMS_EN_FR``)."""
+    return frozenset({acronym, *(fr for en, fr in ACRONYMS_EN_FR.items() if en == acronym),
+                      *(en for en, fr in ACRONYMS_EN_FR.items() if fr == acronym)})
+
+
 def question_search_text(question: str) -> str:
-    """The question as the lexical index should read it: French acronyms, garbles unified, and
-    for an English question the French words of the report's glossary added (``glossary.py``)."""
+    """The question as the lexical index should read it: French acronyms, and for an English
+    question the French words of the report's glossary added (``glossary.py``)."""
     text = search_text(_ACRONYM_EN.sub(lambda m: ACRONYMS_EN_FR[m.group(1)], question))
     if detect_language(question) == "en":
         text = " ".join([text, *glossary().french_for(question)])
@@ -119,11 +134,26 @@ def query_text(question: str, language: str) -> str:
     return question_search_text(question) if language == "fr" else search_text(question)
 
 
+def question_variants(units: list[Unit], variants: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The garbles a question is read with (a question quoting a garbled sentence finds what its
+    document's search text holds, the acronym): those of the units' documents (``variants``: doc
+    id -> ``Report.acronym_variants``), but for one another of these documents prints as its own
+    word (it is still in that one's search text)."""
+    merged = {g: a for doc in dict.fromkeys(u.document for u in units) for g, a in variants.get(doc, {}).items()}
+    if not merged:
+        return {}
+    printed = variants_pattern(frozenset(merged))
+    kept = {" ".join(m.group().split()) for u in units for m in printed.finditer(u.search_text)}
+    return {g: a for g, a in merged.items() if g not in kept}
+
+
 class LexicalIndex:
     """BM25 scores of every unit for a question (units of one language)."""
 
-    def __init__(self, units: list[Unit], language: str = DEFAULT_LANGUAGE, bm25=None):
-        """BM25 over ``units``, or ``bm25`` as loaded (then ``units`` only count)."""
+    def __init__(self, units: list[Unit], language: str = DEFAULT_LANGUAGE, bm25=None,
+                 variants: Mapping[str, Mapping[str, str]] | None = None):
+        """BM25 over ``units``, or ``bm25`` as loaded (then ``units`` only count); ``variants``:
+        doc id -> its OCR garbles (``Report.acronym_variants``), which a question is read with."""
         import bm25s
 
         # bm25s sets its logger to DEBUG on import and logs every index build.
@@ -131,6 +161,7 @@ class LexicalIndex:
         self.language = language
         self._tokens = analyzer(language)
         self._n = len(units)
+        self._variants = question_variants(units, variants or {})
         if bm25 is None:
             bm25 = bm25s.BM25()
             bm25.index([self._tokens(f"{u.search_text} {speaker_of(u)}") for u in units], show_progress=False)
@@ -138,7 +169,7 @@ class LexicalIndex:
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 of every unit for ``question``, read as a question on this language's documents."""
-        tokens = self._tokens(query_text(question, self.language))
+        tokens = self._tokens(unify_variants(query_text(question, self.language), self._variants))
         if not tokens or not self._n:
             return np.zeros(self._n, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
@@ -172,9 +203,11 @@ class LibraryLexical:
         return {lang: np.array(rows, dtype=np.int64) for lang, rows in sorted(out.items())}
 
     @classmethod
-    def build(cls, units: list[Unit], languages: dict[str, str]) -> LibraryLexical:
-        """``languages``: document id -> its language."""
-        return cls(len(units), {lang: (LexicalIndex([units[i] for i in rows], lang), rows)
+    def build(cls, units: list[Unit], languages: dict[str, str],
+              variants: Mapping[str, Mapping[str, str]] | None = None) -> LibraryLexical:
+        """``languages``: document id -> its language; ``variants``: document id -> its OCR
+        garbles (``Report.acronym_variants``)."""
+        return cls(len(units), {lang: (LexicalIndex([units[i] for i in rows], lang, variants=variants), rows)
                                 for lang, rows in cls.positions(units, languages).items()})
 
     def scores(self, question: str) -> np.ndarray:
@@ -201,7 +234,7 @@ class LibraryLexical:
 
     @classmethod
     def load(cls, folder: Path, files: dict[str, dict[str, str]], units: list[Unit],
-             languages: dict[str, str]) -> LibraryLexical:
+             languages: dict[str, str], variants: Mapping[str, Mapping[str, str]] | None = None) -> LibraryLexical:
         """Read what ``save`` wrote; ``ValueError`` if it does not match the units."""
         import bm25s
 
@@ -216,7 +249,7 @@ class LibraryLexical:
             bm25 = bm25s.BM25.load(str(folder), show_progress=False, mmap=False, **present)
             if json.loads((folder / names["params_name"]).read_text(encoding="utf-8")).get("num_docs") != len(rows):
                 raise ValueError(f"the {lang} lexical index does not hold the library's {len(rows)} {lang} units")
-            parts[lang] = (LexicalIndex([units[i] for i in rows], lang, bm25=bm25), rows)
+            parts[lang] = (LexicalIndex([units[i] for i in rows], lang, bm25=bm25, variants=variants), rows)
         return cls(len(units), parts)
 
 

@@ -26,7 +26,7 @@ from ..text import detect_language, fold, numbers, ordinals
 from ..validation import InvalidInput, check_documents, check_k, check_question, check_settings
 from .glossary import glossary
 from .index import INDEX_FIELDS, Index, ensure_index, unit_sentences
-from .lexical import DEFAULT_LANGUAGE, LibraryLexical, speaker_of, tokenize
+from .lexical import DEFAULT_LANGUAGE, LibraryLexical, acronym_forms, speaker_of, tokenize
 
 _NAME = re.compile(r"\b[A-ZÀ-Ý][\w-]+")  # a capitalised word: a place, a body, a person
 
@@ -144,7 +144,8 @@ class Retriever:
         self.documents: tuple[str, ...] = tuple(dict.fromkeys(u.document for u in index.units))
         #: The document searched when there is one: paragraph numbers and section labels are its.
         self.single_document: str | None = self.documents[0] if len(self.documents) == 1 else None
-        self.lexical = lexical or index.lexical or LibraryLexical.build(index.units, languages)
+        self.lexical = lexical or index.lexical or LibraryLexical.build(
+            index.units, languages, {doc: r.acronym_variants for doc, r in index.reports.items()})
         self.position = {u.id: i for i, u in enumerate(index.units)}
         #: The units' vectors (row = position), for scoring a sentence with its paragraph.
         self.unit_vectors = (index.vectors.reconstruct_n(0, len(index.units)) if index.units
@@ -171,6 +172,11 @@ class Retriever:
                                                 languages[index.units[position].document])
                                 for position, sentence in owners]
         self.stems = frozenset().union(*self.sentence_tokens)  # every lexical token of the library
+        #: The stems of the bodies the searched documents are about (``Report.common_acronyms``: the
+        #: seed's ONUDC, and UNODC, its English name): words a question on them says nothing with
+        #: (``asked.topic_terms``), as "how" or "report".
+        self.common_stems = frozenset(tokenize(" ".join(
+            form for r in index.reports.values() for a in r.common_acronyms for form in sorted(acronym_forms(a)))))
         #: The report's names (places, bodies, people: its capitalised words, folded, but for a
         #: sentence's first), each with the rows of the sentences that hold it.
         self.name_rows: dict[str, list[int]] = {}
