@@ -44,7 +44,8 @@ def test_the_sample_reports_questions_check_out():
     from assistant.ingest.corpus import load_any
 
     qs = load_questions(QUESTIONS_SAMPLES)
-    assert len(qs) == 200 and all(q.document and q.source == "blind-2026-12-samples" for q in qs)
+    # 200 from the first two blind batches, 40 from the third (the holdout of session 7).
+    assert len(qs) == 240 and all(q.document and q.source.startswith("blind-2026-12-samples") for q in qs)
     assert all(q.split == q.assigned_split for q in qs)
     reports = {r.doc_id: r for r in map(load_any, sorted(SAMPLES.glob("*.pdf")))}
     assert {q.document for q in qs} == set(reports) and check_questions(qs, reports) == []
@@ -55,7 +56,7 @@ def test_reference_questions_cover_what_the_issue_asks():
     assert len(qs) >= 400
     langs = Counter(q.lang for q in qs)
     assert 0.4 <= langs["en"] / len(qs) <= 0.6
-    assert set(Counter(q.type for q in qs)) == {"number", "name", "descriptive", "reworded", "multi",
+    assert set(Counter(q.type for q in qs)) >= {"number", "name", "descriptive", "reworded", "multi",
                                                 "section", "unanswerable"}
     assert {q.split for q in qs} == {"dev", "test"}
     gold = {g for q in qs for g in q.gold}
