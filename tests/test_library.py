@@ -289,6 +289,36 @@ def test_a_background_update_embeds_nothing_new_and_a_full_rebuild_everything(li
     assert len(fake_embedder.texts) == _texts(load_any(SEED)) and took[1] is not None
 
 
+def test_a_background_rebuild_embeds_on_its_own_lower_priority_thread(library, fake_embedder):
+    """A rebuild while serving embeds with the encoder's one-thread copy (``for_background``),
+    from a thread of lower priority; the index answers with the process-wide embedder, and the
+    threads answering keep their priority."""
+    import os
+    import sys
+    import threading
+
+    from assistant.search.refresh import rebuild_in_background
+
+    seen = []
+
+    class Background(type(fake_embedder)):
+        def embed_passages(self, texts, progress=False):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().embed_passages(texts, progress)
+
+    background = Background()
+    fake_embedder.for_background = lambda: background
+    ensure_index(library)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    fake_embedder.texts.clear()
+    rebuild_in_background(library, full=True).join()
+    assert fake_embedder.texts == [] and len(background.texts) == _texts(load_any(SEED))
+    if sys.platform.startswith("linux"):
+        assert seen and all(p > mine for p in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+    assert ensure_index(library).embedder is fake_embedder
+
+
 def test_a_one_language_library_is_never_shifted(library, fake_embedder):
     from assistant.search.retrieval import get_retriever
 

@@ -127,6 +127,14 @@ def test_concurrent_queries_get_the_same_vectors(onnx_embedder):
     assert np.allclose(together, sequential, atol=1e-6) and np.allclose(alone[0], sequential[0], atol=1e-6)
 
 
+def test_the_background_embedder_is_a_one_thread_copy_giving_the_same_vectors(onnx_embedder):
+    """What a rebuild while serving embeds with (refresh.rebuild_in_background)."""
+    background = onnx_embedder.for_background()
+    assert background is not onnx_embedder and background.encoder_sha256 == onnx_embedder.encoder_sha256
+    texts = fidelity_texts()[::4]
+    assert _cosines(background.embed_passages(texts), onnx_embedder.embed_passages(texts)).min() >= 0.9999
+
+
 _NO_TORCH = textwrap.dedent("""
     import json, sys
     {body}

@@ -326,11 +326,13 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
     return update_index(settings, progress=progress, rebuild=True)
 
 
-def update_index(settings: Settings | None = None, progress: bool = False, rebuild: bool = False) -> Index:
+def update_index(settings: Settings | None = None, progress: bool = False, rebuild: bool = False,
+                 passage_embedder=None) -> Index:
     """Bring the index in line with the library folder: documents whose stored part checks out
-    are kept as they are, the others parsed and embedded (all of them with ``rebuild``); FAISS
-    and BM25 are reassembled and everything written, the manifest last. Returns the index.
-    ``IndexWriteError`` (holding the index, built in memory) when it cannot be written."""
+    are kept as they are, the others parsed and embedded (all of them with ``rebuild``), by
+    ``passage_embedder`` when given (the index answers with the process-wide embedder either
+    way); FAISS and BM25 are reassembled and everything written, the manifest last. Returns the
+    index. ``IndexWriteError`` (holding the index, built in memory) when it cannot be written."""
     settings = settings or Settings.from_env()
     folder = settings.index_dir
     identity = _identity(settings)
@@ -357,7 +359,7 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
             except StaleIndexError as why:
                 log.warning("embedding %s again: %s", report.doc_id, why)
         if stored is None:
-            embedder = embedder or get_embedder(settings, progress=progress)
+            embedder = embedder or passage_embedder or get_embedder(settings, progress=progress)
             stored = _embed(cf, report, embedder, progress)
             fresh.append(stored)
         elif reparsed:  # the same vectors, with the new parse beside them
@@ -374,7 +376,7 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
                                    {d: r.acronym_variants for d, r in reports.items()})
     manifest = {**identity, "index_type": index_type, "dimension": dim, "units": len(units),
                 "documents": [s.entry() for s in stores], "left_out": [asdict(x) for x in left_out]}
-    embedder = embedder or get_embedder(settings)
+    embedder = get_embedder(settings)  # what questions are embedded with
     try:
         _write(folder, manifest, stores, fresh, vector_index, lexical)
     except (OSError, RuntimeError) as exc:  # faiss reports a failed write as a RuntimeError

@@ -248,6 +248,7 @@ class OnnxEmbedder:
         from .tokenizer import load_tokenizer
 
         self.model = model
+        self._folder, self._record = folder, record
         self.recipe = ModelRecipe.read(model.path)
         self.dim = int(record["dimension"])
         self.batch_size = max(1, batch_size)
@@ -271,6 +272,13 @@ class OnnxEmbedder:
         self._rows = os.open(folder / EMBEDDINGS_FILE, os.O_RDONLY)
         self._row_bytes = self.dim * 4
         self._vocab_rows = int(record["rows"])
+
+    def for_background(self) -> OnnxEmbedder:
+        """A one-thread embedder of the same export, of its own: for a rebuild while the process
+        answers. Its session is made in the calling thread and computes there only, so a thread
+        of lower priority stays so (``refresh.rebuild_in_background``)."""
+        return OnnxEmbedder(self.model, self._folder, self._record, threads=1, int8=self.encoder == "onnx-int8",
+                            batch_size=self.batch_size, spinning=False)
 
     def __del__(self):
         try:
