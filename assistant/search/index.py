@@ -327,12 +327,14 @@ def build_index(settings: Settings | None = None, progress: bool = False) -> Ind
 
 
 def update_index(settings: Settings | None = None, progress: bool = False, rebuild: bool = False,
-                 passage_embedder=None) -> Index:
+                 background: bool = False) -> Index:
     """Bring the index in line with the library folder: documents whose stored part checks out
-    are kept as they are, the others parsed and embedded (all of them with ``rebuild``), by
-    ``passage_embedder`` when given (the index answers with the process-wide embedder either
-    way); FAISS and BM25 are reassembled and everything written, the manifest last. Returns the
-    index. ``IndexWriteError`` (holding the index, built in memory) when it cannot be written."""
+    are kept as they are, the others parsed and embedded (all of them with ``rebuild``); FAISS
+    and BM25 are reassembled and everything written, the manifest last. Returns the index.
+    ``background`` (a rebuild while the process answers): what is embedded is embedded by the
+    encoder's one-thread copy (``for_background``, made only if something is to be embedded),
+    in the calling thread; the index answers with the process-wide embedder either way.
+    ``IndexWriteError`` (holding the index, built in memory) when it cannot be written."""
     settings = settings or Settings.from_env()
     folder = settings.index_dir
     identity = _identity(settings)
@@ -359,7 +361,10 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
             except StaleIndexError as why:
                 log.warning("embedding %s again: %s", report.doc_id, why)
         if stored is None:
-            embedder = embedder or passage_embedder or get_embedder(settings, progress=progress)
+            if embedder is None:
+                embedder = get_embedder(settings, progress=progress)
+                if background and hasattr(embedder, "for_background"):
+                    embedder = embedder.for_background()
             stored = _embed(cf, report, embedder, progress)
             fresh.append(stored)
         elif reparsed:  # the same vectors, with the new parse beside them

@@ -29,8 +29,7 @@ def rebuild_and_swap(settings: Settings, full: bool = False, background: bool = 
     """Update (``full``: rebuild) the index for ``settings`` from the library folder and swap it
     in. Returns the seconds it took, or None when another rebuild was already running (this one
     is then skipped). ``background``: documents are embedded on one thread of the caller's
-    (the encoder's ``for_background``, where it has one: onnxruntime), not on the threads
-    answering uses."""
+    (``index.update_index``), not on the threads answering uses."""
     from . import index as index_module
     from . import retrieval
 
@@ -39,11 +38,7 @@ def rebuild_and_swap(settings: Settings, full: bool = False, background: bool = 
         return None
     try:
         started = time.perf_counter()
-        passages = None
-        if background and (own := getattr(index_module.get_embedder(settings), "for_background", None)):
-            passages = own()
-        index = index_module.update_index(settings, rebuild=full, passage_embedder=passages)
-        del passages  # its session's memory goes back now, not at the next collection
+        index = index_module.update_index(settings, rebuild=full, background=background)
         retriever = retrieval.Retriever(index, settings)
         index_module.install(settings, index)
         retrieval.install(retriever)
