@@ -28,9 +28,16 @@ from assistant.records import Answer, Citation, Passage
 REPORT = load_report()
 
 
+HOLDOUT = Path(__file__).resolve().parent.parent / "evals" / "holdout"
+
+
 def test_reference_questions_check_out_against_the_report():
-    """Every gold paragraph exists and every key fact stands in a gold paragraph."""
+    """Every gold paragraph exists and every key fact stands in a gold paragraph (the held-out
+    blind batch too: it joins the file later, and its one measurement must mean something)."""
     assert check_questions(load_questions(), REPORT) == []
+    held = [q for path in sorted(HOLDOUT.glob("blind-*.jsonl")) for q in load_questions(path)]
+    assert held and check_questions(held, REPORT) == []
+    assert not {q.id for q in held} & {q.id for q in load_questions()}  # ids stay unique when it joins
 
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "un-samples"
@@ -49,6 +56,8 @@ def test_the_sample_reports_questions_check_out():
     assert all(q.split == q.assigned_split for q in qs)
     reports = {r.doc_id: r for r in map(load_any, sorted(SAMPLES.glob("*.pdf")))}
     assert {q.document for q in qs} == set(reports) and check_questions(qs, reports) == []
+    held = [q for path in sorted(HOLDOUT.glob("samples-blind-*.jsonl")) for q in load_questions(path)]
+    assert held and check_questions(held, reports) == [] and not {q.id for q in held} & {q.id for q in qs}
 
 
 def test_reference_questions_cover_what_the_issue_asks():
