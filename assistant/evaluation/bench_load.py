@@ -5,9 +5,11 @@ asks 5 questions in turn through the ``/ask`` API, each with a 20 s timeout, as 
 would. All clients start together (a barrier). Reported: errors, timeouts, latency p50/p95 per
 request, requests per second over the run, and the server's peak memory (VmHWM of its process).
 
-"During a rebuild": the server is sent SIGHUP, which makes it update its index from the library
-folder in the background and swap it in (``search/refresh.py``; nothing changed, so it reads and
-swaps only), then, in a last run, SIGUSR1, which embeds every document again; the clients start
+The server answers from a copy of the library in a temporary folder. "During a rebuild": a small
+report is added to (or removed from) that copy and the server is sent SIGHUP, which makes it
+update its index from the folder in the background (embedding the new report, or dropping it)
+and swap it in (``search/refresh.py``); then, in a last run, SIGUSR1, which embeds every document
+again; the clients start
 once it reports the rebuild started, and whenever a rebuild ends while clients are still asking
 another signal starts the next one, so every request of that run is served while an index is being rebuilt in the same
 process (the report counts how many requests fell inside a rebuild's interval, which should be
@@ -19,17 +21,24 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..settings import cores
+from ..settings import ROOT, Settings, cores
+
+# The small report the update runs add and remove (a test fixture: 7 paragraphs, French).
+EXTRA_REPORT = ROOT / "tests" / "fixtures" / "mini_report.md"
+EXTRA_NAME = "bench-extra-report.fr.md"
 
 QUESTIONS = [
     "Combien d'États sont parties à la Convention contre la corruption ?",
@@ -263,7 +272,22 @@ def run_http_clients(url: str, clients: int = 50, questions_each: int = 5, timeo
 
 def load_bench(env: dict[str, str] | None = None, clients: int = 50, questions_each: int = 5,
                with_rebuild: bool = True, label: str = "onnx") -> list[LoadRun]:
-    """One server: a steady run, then (optionally) a run during back-to-back index rebuilds."""
+    """One server: a steady run, then (optionally) runs during back-to-back index updates and a
+    full rebuild. The server answers from a copy of the library (and of its index, so nothing is
+    embedded at start when it is current): the updates add and remove a document there."""
+    settings = Settings.from_env({**os.environ, **(env or {})})
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        library = Path(tmp)
+        shutil.copytree(settings.corpus_dir, library / "corpus")
+        if settings.index_dir.is_dir():
+            shutil.copytree(settings.index_dir, library / "index")
+        return _load_runs({**(env or {}), "ASSISTANT_CORPUS_DIR": str(library / "corpus"),
+                           "ASSISTANT_INDEX_DIR": str(library / "index")}, library / "corpus",
+                          clients, questions_each, with_rebuild, label)
+
+
+def _load_runs(env: dict[str, str], corpus: Path, clients: int, questions_each: int, with_rebuild: bool,
+               label: str) -> list[LoadRun]:
     server = Server(env)
     runs = []
     try:
@@ -276,8 +300,10 @@ def load_bench(env: dict[str, str] | None = None, clients: int = 50, questions_e
         http.server_peak_rss_mb = server.peak_rss_mb()
         runs.append(http)
         if with_rebuild:
-            runs.append(_during_rebuild(server, clients, questions_each, f"{label}, gradio_client", run_clients))
-            runs.append(_during_rebuild(server, clients, questions_each, f"{label}, plain HTTP", run_http_clients))
+            runs.append(_during_rebuild(server, clients, questions_each, f"{label}, gradio_client", run_clients,
+                                        corpus=corpus))
+            runs.append(_during_rebuild(server, clients, questions_each, f"{label}, plain HTTP", run_http_clients,
+                                        corpus=corpus))
             runs.append(_during_rebuild(server, clients, questions_each, f"{label}, plain HTTP", run_http_clients,
                                         full=True))
     finally:
@@ -286,15 +312,23 @@ def load_bench(env: dict[str, str] | None = None, clients: int = 50, questions_e
 
 
 def _during_rebuild(server: Server, clients: int, questions_each: int, label: str, runner,
-                    full: bool = False) -> LoadRun:
-    """A run while the server updates its index back to back (SIGHUP: only what changed, which is
-    nothing here), or, ``full``, rebuilds it whole (SIGUSR1: every document embedded again)."""
+                    full: bool = False, corpus: Path | None = None) -> LoadRun:
+    """A run while the server updates its index back to back (SIGHUP: only what changed; before
+    each, a small report is added to or removed from ``corpus``, as a user's ``assistant add``
+    would, so each update embeds it or drops it), or, ``full``, rebuilds it whole (SIGUSR1:
+    every document embedded again)."""
     done = threading.Event()
     intervals: list[list[float]] = []
     took: list[float] = []
+    extra = corpus / EXTRA_NAME if corpus is not None and EXTRA_REPORT.is_file() else None
 
     def keep_rebuilding() -> None:
         while not done.is_set():
+            if extra is not None and not full:
+                if extra.exists():
+                    extra.unlink()
+                else:
+                    extra.write_bytes(EXTRA_REPORT.read_bytes())
             mark = len(server.lines)
             os.kill(server.proc.pid, signal.SIGUSR1 if full else signal.SIGHUP)
             server.wait_for(r"Index rebuild started", 60, after=mark)
