@@ -242,7 +242,7 @@ class OnnxEmbedder:
     and rows are read with ``pread`` (no shared file position)."""
 
     def __init__(self, model, folder: Path, record: dict, threads: int = 2, int8: bool = False,
-                 batch_size: int = 32, spinning: bool = True):
+                 batch_size: int = 32, spinning: bool = True, tokenizer=None):
         import onnxruntime as ort
 
         from .tokenizer import load_tokenizer
@@ -255,7 +255,8 @@ class OnnxEmbedder:
         self.encoder = "onnx-int8" if int8 else "onnx"
         self.encoder_sha256 = encoder_sha256(record, int8)
         # Not padded (padded here, to the batch's longest); sentencepiece when it gives the same ids.
-        self._tokenizer = load_tokenizer(model.path / "tokenizer.json", self.recipe.max_seq_length, folder)
+        self._tokenizer = tokenizer or load_tokenizer(model.path / "tokenizer.json", self.recipe.max_seq_length,
+                                                      folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
@@ -277,8 +278,9 @@ class OnnxEmbedder:
         """A one-thread embedder of the same export, of its own: for a rebuild while the process
         answers. Its session is made in the calling thread and computes there only, so a thread
         of lower priority stays so (``refresh.rebuild_in_background``)."""
+        # The tokenizer is shared (~55 MB; its encode is thread-safe, as answering relies on).
         return OnnxEmbedder(self.model, self._folder, self._record, threads=1, int8=self.encoder == "onnx-int8",
-                            batch_size=self.batch_size, spinning=False)
+                            batch_size=self.batch_size, spinning=False, tokenizer=self._tokenizer)
 
     def __del__(self):
         try:
