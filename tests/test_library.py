@@ -289,6 +289,25 @@ def test_a_background_update_embeds_nothing_new_and_a_full_rebuild_everything(li
     assert len(fake_embedder.texts) == _texts(load_any(SEED)) and took[1] is not None
 
 
+def test_an_update_with_nothing_changed_rewrites_nothing_and_swaps_nothing(library, fake_embedder):
+    """A SIGHUP with no new file: the index on disk is read, not reassembled and written again,
+    and the index answering stays the one installed."""
+    from assistant.search.index import installed
+    from assistant.search.refresh import rebuild_in_background
+
+    answering = ensure_index(library)
+    files = {p: p.stat().st_mtime_ns for p in library.index_dir.rglob("*") if p.is_file()}
+    fake_embedder.texts.clear()
+    took = []
+    rebuild_in_background(library, on_done=took.append).join()
+    assert took[0] is not None and fake_embedder.texts == []
+    assert {p: p.stat().st_mtime_ns for p in library.index_dir.rglob("*") if p.is_file()} == files
+    assert installed(library) is answering
+    # A changed library is still taken in: a new document is embedded and swapped in.
+    add_report(MINI_EN, library)
+    assert installed(library) is not answering and "mini-report" in installed(library).reports
+
+
 def test_a_background_rebuild_embeds_on_its_own_lower_priority_thread(library, fake_embedder):
     """A rebuild while serving embeds with the encoder's one-thread copy (``for_background``),
     from a thread of lower priority; the index answers with the process-wide embedder, and the

@@ -38,7 +38,11 @@ def rebuild_and_swap(settings: Settings, full: bool = False, background: bool = 
         return None
     try:
         started = time.perf_counter()
+        answering = index_module.installed(settings)
         index = index_module.update_index(settings, rebuild=full, background=background)
+        if not full and answering is not None and index.manifest == answering.manifest:
+            log.info("the index is current: nothing to swap")  # its retriever stays as it is
+            return time.perf_counter() - started
         retriever = retrieval.Retriever(index, settings)
         index_module.install(settings, index)
         retrieval.install(retriever)
