@@ -52,6 +52,21 @@ def test_follow_ups(question, previous, expected):
     assert standalone_question(question, [previous]) == expected
 
 
+@pytest.mark.parametrize("question, follows", [
+    ("Where did they take place?", True),  # a pronoun, one thing of its own
+    ("combien de pays en ont profité ?", True),
+    ("Et elle s'est tenue où ?", True),
+    ("How many smugglers were arrested in it?", True),
+    ("What does the Global Programme on Cybercrime do and how does it train judges and prosecutors?",
+     False),  # names enough of its own
+    ("L'Office collabore-t-il avec les casques bleus ?", False),  # inversion: the question's own subject
+    ("Which General Assembly resolution requested this report?", False),  # the report itself
+    ("What is being done so that jails do not breed extremists?", False),
+])
+def test_a_question_pointing_back_is_a_follow_up(question, follows):
+    assert is_follow_up(question) is follows
+
+
 def test_no_history_no_rewrite():
     assert standalone_question("et en 2018 ?", []) == "et en 2018 ?"
     assert not is_follow_up("How many States are parties to the Convention?")

@@ -88,7 +88,7 @@ def answer(question: str, settings: Settings | None = None, history: list[str] |
     # the question before it (the merged text is longer than either and is nobody's typing).
     question, previous, settings = check_request(question, settings, history, overrides, on_token)
     check_documents(documents)
-    standalone = standalone_question(question, previous)
+    standalone = standalone_question(question, previous, settings.follow_up_own_terms)
     retriever = get_retriever(settings, documents).for_question(standalone)
     found = retriever.search(standalone)
     retrieved = time.perf_counter()

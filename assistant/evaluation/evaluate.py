@@ -419,7 +419,7 @@ def evaluate_system(questions: list[Question], settings: Settings, with_answers:
     for q in iterator:
         try:
             # A follow-up is retrieved as answer() reads it: made standalone from its history.
-            standalone = standalone_question(q.question, list(q.history))
+            standalone = standalone_question(q.question, list(q.history), settings.follow_up_own_terms)
             units = retriever.for_question(standalone).retrieve(standalone, k=10)
             result = QuestionResult(id=q.id, lang=q.lang, type=q.type, **_rank_metrics(q, units, reports),
                                     style=list(q.style), overlap=question_overlap(q, reports), fold=q.fold,

@@ -144,7 +144,7 @@ def retrieval_scores(questions: list[evaluate.Question], settings: Settings, opt
             retriever = get_retriever(settings.replace(**option))
             for i, q in enumerate(questions):
                 if q.answerable:
-                    standalone = standalone_question(q.question, list(q.history))
+                    standalone = standalone_question(q.question, list(q.history), settings.follow_up_own_terms)
                     units = retriever.for_question(standalone).retrieve(standalone, k=10)
                     scores[c, i] = evaluate._rank_metrics(q, units, reports)["mrr10"]
     return scores
