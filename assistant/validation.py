@@ -78,10 +78,10 @@ _REAL: dict[str, tuple[float | None, str]] = {
     "abstain_standout": (None, "the abstention threshold, in standard deviations"),
 }
 _ANY_REAL = (None, "a setting")
-# Every field's kind, from its declared type: a field added to Settings is checked by its type
-# without an edit here.
 #: How retrieval combines its rankings (``Settings.fusion``).
 FUSIONS = ("minmax", "rrf")
+# Every field's kind, from its declared type: a field added to Settings is checked by its type
+# without an edit here.
 SETTING_KINDS = {f.name: ("whole" if str(f.type) == "int" else "real" if str(f.type) == "float" else
                    "yes/no" if str(f.type) == "bool" else
                    "path" if "Path" in str(f.type) else "optional text" if "None" in str(f.type) else

@@ -9,11 +9,10 @@ The server answers from a copy of the library in a temporary folder. "During a r
 report is added to (or removed from) that copy and the server is sent SIGHUP, which makes it
 update its index from the folder in the background (embedding the new report, or dropping it)
 and swap it in (``search/refresh.py``); then, in a last run, SIGUSR1, which embeds every document
-again; the clients start
-once it reports the rebuild started, and whenever a rebuild ends while clients are still asking
-another signal starts the next one, so every request of that run is served while an index is being rebuilt in the same
-process (the report counts how many requests fell inside a rebuild's interval, which should be
-all). The load generator runs on the same 2 cores as the server, as the issue's measurement did.
+again. The clients start once the server reports the rebuild started, and whenever a rebuild ends
+while clients are still asking another signal starts the next one, so the run's requests are
+served while an index is being rebuilt in the same process (the report counts how many fell
+inside a rebuild's interval). The load generator runs on the same 2 cores as the server, as the issue's measurement did.
 """
 
 from __future__ import annotations

@@ -336,13 +336,6 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
     in the calling thread; the index answers with the process-wide embedder either way.
     ``IndexWriteError`` (holding the index, built in memory) when it cannot be written."""
     settings = settings or Settings.from_env()
-    if not rebuild:
-        # Nothing changed (a SIGHUP with no new file): the index on disk is read, not rebuilt and
-        # written again. Reassembling FAISS and BM25 from every unit is what costs at scale.
-        try:
-            return load_index(settings)
-        except StaleIndexError:
-            pass
     folder = settings.index_dir
     identity = _identity(settings)
     try:

@@ -39,7 +39,18 @@ def rebuild_and_swap(settings: Settings, full: bool = False, background: bool = 
     try:
         started = time.perf_counter()
         answering = index_module.installed(settings)
-        index = index_module.update_index(settings, rebuild=full, background=background)
+        index = None
+        if not full:
+            # Nothing changed (a SIGHUP with no new file): the index on disk is read, not rebuilt
+            # and written again; reassembling FAISS and BM25 from every unit is what costs at
+            # scale. (Here, not in update_index: its other callers come to it knowing the index is
+            # stale, and each check hashes every file of the library.)
+            try:
+                index = index_module.load_index(settings)
+            except index_module.StaleIndexError:
+                pass
+        if index is None:
+            index = index_module.update_index(settings, rebuild=full, background=background)
         if not full and answering is not None and index.manifest == answering.manifest:
             log.info("the index is current: nothing to swap")  # its retriever stays as it is
             return time.perf_counter() - started
