@@ -399,8 +399,9 @@ def test_each_language_is_read_with_its_own_stemmer_and_stop_words():
 def test_the_library_lexical_index_reads_each_document_in_its_language(tmp_path):
     seed, mini = load_any(SEED), load_any(MINI_EN)
     units = build_units(mini) + build_units(seed)
-    languages = {"mini-report": "en", SEED_ID: "fr"}
-    lexical = LibraryLexical.build(units, languages)
+    reports = {"mini-report": mini, SEED_ID: seed}
+    assert (mini.language, seed.language) == ("en", "fr")
+    lexical = LibraryLexical.build(units, reports)
     scores = lexical.scores("checkpoints running on roads")
     best = units[int(np.argmax(scores))]
     assert best.id == "mini-report#p2"  # "running" meets "runs" only through the English stemmer
@@ -408,7 +409,7 @@ def test_the_library_lexical_index_reads_each_document_in_its_language(tmp_path)
     french = lexical.scores("Combien d'États sont parties à la Convention contre la corruption ?")
     assert units[int(np.argmax(french))].id == f"{SEED_ID}#p46"
     files = lexical.save(tmp_path)
-    again = LibraryLexical.load(tmp_path, files, units, languages)
+    again = LibraryLexical.load(tmp_path, files, units, reports)
     assert np.array_equal(again.scores("checkpoints running on roads"), scores)
 
 

@@ -297,8 +297,7 @@ def load_index(settings: Settings | None = None) -> Index:
     reports = {s.report.doc_id: s.report for s in stores}
     try:
         vectors = faiss.read_index(str(folder / FAISS_FILE))
-        lexical = LibraryLexical.load(folder, lexical_entry, units, {d: r.language for d, r in reports.items()},
-                                      {d: r.acronym_variants for d, r in reports.items()})
+        lexical = LibraryLexical.load(folder, lexical_entry, units, reports)
     except Exception as exc:  # faiss raises RuntimeError, bm25s ValueError or OSError
         raise StaleIndexError(f"cannot read the index files: {exc}") from exc
     wanted = choose_index_type(len(units), settings)
@@ -377,8 +376,7 @@ def update_index(settings: Settings | None = None, progress: bool = False, rebui
     index_type = choose_index_type(len(units), settings)
     vector_index = build_vector_index(vectors, index_type, settings)
     reports = {s.report.doc_id: s.report for s in stores}
-    lexical = LibraryLexical.build(units, {d: r.language for d, r in reports.items()},
-                                   {d: r.acronym_variants for d, r in reports.items()})
+    lexical = LibraryLexical.build(units, reports)
     manifest = {**identity, "index_type": index_type, "dimension": dim, "units": len(units),
                 "documents": [s.entry() for s in stores], "left_out": [asdict(x) for x in left_out]}
     embedder = get_embedder(settings)  # what questions are embedded with

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write, file_sha256
-from ..records import Unit
+from ..records import Report, Unit
 from ..text import (
     NUMBER,
     any_of,
@@ -203,10 +203,9 @@ class LibraryLexical:
         return {lang: np.array(rows, dtype=np.int64) for lang, rows in sorted(out.items())}
 
     @classmethod
-    def build(cls, units: list[Unit], languages: dict[str, str],
-              variants: Mapping[str, Mapping[str, str]] | None = None) -> LibraryLexical:
-        """``languages``: document id -> its language; ``variants``: document id -> its OCR
-        garbles (``Report.acronym_variants``)."""
+    def build(cls, units: list[Unit], reports: Mapping[str, Report]) -> LibraryLexical:
+        """``reports``: document id -> its parse, which gives its language and its OCR garbles."""
+        languages, variants = _reading(reports)
         return cls(len(units), {lang: (LexicalIndex([units[i] for i in rows], lang, variants=variants), rows)
                                 for lang, rows in cls.positions(units, languages).items()})
 
@@ -234,11 +233,12 @@ class LibraryLexical:
 
     @classmethod
     def load(cls, folder: Path, files: dict[str, dict[str, str]], units: list[Unit],
-             languages: dict[str, str], variants: Mapping[str, Mapping[str, str]] | None = None) -> LibraryLexical:
+             reports: Mapping[str, Report]) -> LibraryLexical:
         """Read what ``save`` wrote; ``ValueError`` if it does not match the units."""
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
+        languages, variants = _reading(reports)
         positions = cls.positions(units, languages)
         if sorted(files) != sorted(positions):
             raise ValueError(f"lexical indexes for {sorted(files)}, the library's languages are {sorted(positions)}")
@@ -251,6 +251,12 @@ class LibraryLexical:
                 raise ValueError(f"the {lang} lexical index does not hold the library's {len(rows)} {lang} units")
             parts[lang] = (LexicalIndex([units[i] for i in rows], lang, bm25=bm25, variants=variants), rows)
         return cls(len(units), parts)
+
+
+def _reading(reports: Mapping[str, Report]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """How each document is read: document id -> its language, and -> its OCR garbles
+    (``Report.acronym_variants``), which a question is read with too."""
+    return ({d: r.language for d, r in reports.items()}, {d: r.acronym_variants for d, r in reports.items()})
 
 
 def lexical_files(files: dict[str, dict[str, str]]) -> list[str]:

@@ -144,8 +144,7 @@ class Retriever:
         self.documents: tuple[str, ...] = tuple(dict.fromkeys(u.document for u in index.units))
         #: The document searched when there is one: paragraph numbers and section labels are its.
         self.single_document: str | None = self.documents[0] if len(self.documents) == 1 else None
-        self.lexical = lexical or index.lexical or LibraryLexical.build(
-            index.units, languages, {doc: r.acronym_variants for doc, r in index.reports.items()})
+        self.lexical = lexical or index.lexical or LibraryLexical.build(index.units, index.reports)
         self.position = {u.id: i for i, u in enumerate(index.units)}
         #: The units' vectors (row = position), for scoring a sentence with its paragraph.
         self.unit_vectors = (index.vectors.reconstruct_n(0, len(index.units)) if index.units
