@@ -26,6 +26,7 @@ from assistant.search import index as index_module
 from assistant.search.index import MANIFEST_FILE, build_units, ensure_index, load_index, unit_sentences
 from assistant.search.lexical import LexicalIndex, LibraryLexical, analyzer
 from assistant.search.retrieval import Retrieval, StructuralRef, _names
+from assistant.text import numbers
 
 MINI_EN = FIXTURES / "mini_report_en.md"  # "mini-report": English, 3 paragraphs
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "un-samples"
@@ -374,6 +375,10 @@ def test_an_answer_says_in_which_language_it_quotes():
 def test_numbers_in_citation_marks_are_not_the_answers():
     text = "« 340 officers » (S/2025/303 §12)\n« two » (§4)\n« x » (E/CN.5/2025/4 §3, §5)"
     assert numbers_outside_citations(text).split() == ["«", "340", "officers", "»", "«", "two", "»", "«", "x", "»"]
+    # A section's answer says where it runs: paragraphs, not figures (the eval counted them as
+    # numbers outside the citations until 2026-12-03: 7 section questions of dev).
+    section = "La partie « V. Gouvernance » couvre les paragraphes §93 à §103. En 2019 : « 1 800 » (§95)"
+    assert numbers(numbers_outside_citations(section)) == ["2019", "1800"]
 
 
 def test_generated_citations_are_resolved_to_a_document():

@@ -14,6 +14,9 @@ from ..records import Citation, Quote
 # A citation mark as answers write it: "(§12)", "(S/2025/303 §12)", "(§12, §55)" (a generated
 # sentence may cite several); a document id is letters, digits and ./- without spaces.
 CITATION_MARK = re.compile(r"\((?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4}(?:\s*,\s*(?:[A-Za-z][\w./-]*\s)?§\s?\d{1,4})*\)")
+# A paragraph named outside a mark: a section's answer says where it runs ("couvre les paragraphes
+# §76 à §82"), which is where to read, not a figure the report states.
+PARAGRAPH_REFERENCE = re.compile(r"§\s?\d{1,4}")
 
 def citation_mark(citations: list[Citation], single_document: str | None) -> str:
     """ "(§12)" (one document searched), "(S/2025/303 §12)", "(§12, §55)"."""
@@ -26,6 +29,6 @@ def citations_of(quotes: list[Quote]) -> list[Citation]:
 
 
 def numbers_outside_citations(text: str) -> str:
-    """The answer without its citation marks ("(§12)", "(S/2025/303 §12)"), for checking the
-    numbers it states."""
-    return CITATION_MARK.sub(" ", text)
+    """The answer without its citation marks ("(§12)", "(S/2025/303 §12)") and the paragraphs it
+    names ("§76 à §82"), for checking the numbers it states."""
+    return PARAGRAPH_REFERENCE.sub(" ", CITATION_MARK.sub(" ", text))
