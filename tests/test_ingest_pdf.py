@@ -463,18 +463,17 @@ def test_a_figure_inside_a_paragraph(tmp_path):
 # --- what the reader refuses, and why --------------------------------------------------------------
 
 
-def test_not_a_pdf(tmp_path):
-    path = tmp_path / "report.pdf"
-    path.write_text("Just some text, not a PDF.\n")
-    with pytest.raises(ReportParseError, match=r"^report\.pdf: not a readable PDF \(.*Data format error"):
+@pytest.mark.parametrize("name, content, error, match", [
+    ("report.pdf", b"Just some text, not a PDF.\n", ReportParseError,
+     r"^report\.pdf: not a readable PDF \(.*Data format error"),
+    ("empty.pdf", b"", PdfParseError, "^empty.pdf: the file is empty$"),
+    ("report.docx", b"PK\x03\x04", ReportParseError, "unknown report format '.docx'"),
+])
+def test_a_file_that_is_no_report_is_refused_saying_why(tmp_path, name, content, error, match):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error, match=match):
         load_any(path)
-
-
-def test_an_empty_file(tmp_path):
-    path = tmp_path / "empty.pdf"
-    path.write_bytes(b"")
-    with pytest.raises(PdfParseError, match="^empty.pdf: the file is empty$"):
-        load_pdf(path)
 
 
 def _handwritten_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
@@ -525,11 +524,7 @@ def test_a_numbering_gap_names_the_page(tmp_path):
         load_pdf(path)
 
 
-def test_unknown_format(tmp_path):
-    path = tmp_path / "report.docx"
-    path.write_bytes(b"PK\x03\x04")
-    with pytest.raises(ReportParseError, match="unknown report format '.docx'"):
-        load_any(path)
+def test_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_any(tmp_path / "missing.pdf")
 
